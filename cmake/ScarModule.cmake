@@ -1,0 +1,73 @@
+# scar_add_module(<name> SOURCES ... [DEPS scar::x ...] [PRIVATE_DEPS ...])
+#
+# Makes the static library scar_<name> with alias scar::<name>, public headers under
+# modules/<name>/include, the project's warnings, and checks the dependency table of
+# DESIGN.md: a module may only depend on the modules listed for it below.
+
+set(SCAR_ALLOWED_DEPS_core "")
+set(SCAR_ALLOWED_DEPS_sigv4 core)
+set(SCAR_ALLOWED_DEPS_s3 core sigv4)
+set(SCAR_ALLOWED_DEPS_lambda core sigv4)
+set(SCAR_ALLOWED_DEPS_batch core sigv4)
+set(SCAR_ALLOWED_DEPS_apigw core sigv4)
+set(SCAR_ALLOWED_DEPS_image core)
+set(SCAR_ALLOWED_DEPS_sandbox core)
+set(SCAR_ALLOWED_DEPS_config core)
+set(SCAR_ALLOWED_DEPS_supervisor core s3 lambda batch apigw config)
+
+function(scar_warnings target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wnon-virtual-dtor -Wold-style-cast
+    -Woverloaded-virtual -Wnull-dereference -Wformat=2 -Wimplicit-fallthrough)
+  if(SCAR_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+endfunction()
+
+function(scar_add_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
+  if(NOT DEFINED SCAR_ALLOWED_DEPS_${name})
+    message(FATAL_ERROR "module '${name}' is not in the dependency table (cmake/ScarModule.cmake); "
+                        "add it there and to DESIGN.md first")
+  endif()
+  foreach(dep IN LISTS ARG_DEPS ARG_PRIVATE_DEPS)
+    if(dep MATCHES "^scar::(.+)$")
+      set(dep_name ${CMAKE_MATCH_1})
+      if(NOT dep_name STREQUAL "boost_impl" AND NOT dep_name IN_LIST SCAR_ALLOWED_DEPS_${name})
+        message(FATAL_ERROR "module '${name}' may not depend on '${dep}': allowed are "
+                            "'${SCAR_ALLOWED_DEPS_${name}}' (DESIGN.md, module table)")
+      endif()
+    endif()
+  endforeach()
+
+  add_library(scar_${name} STATIC ${ARG_SOURCES})
+  add_library(scar::${name} ALIAS scar_${name})
+  set_target_properties(scar_${name} PROPERTIES EXPORT_NAME ${name})
+  file(GLOB_RECURSE headers CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/include/*.hpp)
+  target_sources(scar_${name} PUBLIC FILE_SET HEADERS BASE_DIRS ${CMAKE_CURRENT_SOURCE_DIR}/include
+                 FILES ${headers})
+  target_include_directories(scar_${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
+  target_link_libraries(scar_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  scar_warnings(scar_${name})
+endfunction()
+
+# scar_add_tests(<name> SOURCES ... [DEPS ...] [LABELS ...] [TIMEOUT s])
+# One GoogleTest executable scar_<name>_tests, each test registered with CTest at test time.
+function(scar_add_tests name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS unit)
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 60)
+  endif()
+  add_executable(scar_${name}_tests ${ARG_SOURCES})
+  target_link_libraries(scar_${name}_tests PRIVATE ${ARG_DEPS} scar::testing GTest::gtest_main GTest::gmock)
+  target_compile_definitions(scar_${name}_tests PRIVATE
+    SCAR_SOURCE_DIR="${PROJECT_SOURCE_DIR}" SCAR_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  scar_warnings(scar_${name}_tests)
+  gtest_discover_tests(scar_${name}_tests
+    DISCOVERY_MODE PRE_TEST
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+               SKIP_REGULAR_EXPRESSION "\\[  SKIPPED \\]")
+endfunction()
