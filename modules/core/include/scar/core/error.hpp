@@ -26,6 +26,15 @@ namespace scar {
 /// with for this error (0 when the error never crosses HTTP). `retryable` tells callers
 /// that the same request may succeed later (throttling, 5xx, connection reset).
 struct error {
+    error() = default;
+    /// Two strings at least, so that `result<std::string>` can still be made from a string
+    /// (an aggregate would be constructible from one and make that ambiguous).
+    error(std::string code_, std::string message_, int http_status_ = 0, bool retryable_ = false)
+        : code(std::move(code_)),
+          message(std::move(message_)),
+          http_status(http_status_),
+          retryable(retryable_) {}
+
     std::string code;
     std::string message;
     int http_status = 0;
