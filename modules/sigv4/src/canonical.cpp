@@ -114,7 +114,7 @@ std::string canonical_query(std::string_view query, std::initializer_list<std::s
         if (end == std::string_view::npos) end = query.size();
         const auto pair = query.substr(start, end - start);
         start = end + 1;
-        if (pair.empty()) continue;
+        // An empty pair ("a=1&&b=2", a trailing '&') is signed as "=", as botocore does.
         const auto eq = pair.find('=');
         const auto raw_name = pair.substr(0, eq);
         const auto raw_value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
