@@ -24,11 +24,11 @@ if(SCAR_BUILD_BENCH)
   scar_find_package(benchmark libbenchmark-dev)
 endif()
 
-# Asio, Beast and Process v2 are compiled once here; users get the *_SEPARATE_COMPILATION
+# Asio and Beast are compiled once here; users get the *_SEPARATE_COMPILATION
 # definitions so no other translation unit instantiates their implementation.
 add_library(scar_boost_impl STATIC ${CMAKE_CURRENT_LIST_DIR}/boost_impl.cpp)
 target_link_libraries(scar_boost_impl PUBLIC Boost::headers Threads::Threads OpenSSL::SSL)
 target_compile_definitions(scar_boost_impl PUBLIC
   BOOST_ASIO_SEPARATE_COMPILATION BOOST_BEAST_SEPARATE_COMPILATION
-  BOOST_PROCESS_V2_SEPARATE_COMPILATION BOOST_ASIO_NO_DEPRECATED)
+  BOOST_ASIO_NO_DEPRECATED)
 add_library(scar::boost_impl ALIAS scar_boost_impl)
