@@ -15,10 +15,12 @@ set(SCAR_ALLOWED_DEPS_sandbox core)
 set(SCAR_ALLOWED_DEPS_config core)
 set(SCAR_ALLOWED_DEPS_supervisor core s3 lambda batch apigw config)
 
+# -Wnull-dereference is left out: with g++ 12 at -O2 it fires on boost::system::result and
+# std::string internals (false positives), which -Werror in CI would turn into failures.
 function(scar_warnings target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wnon-virtual-dtor -Wold-style-cast
-    -Woverloaded-virtual -Wnull-dereference -Wformat=2 -Wimplicit-fallthrough)
+    -Woverloaded-virtual -Wformat=2 -Wimplicit-fallthrough)
   if(SCAR_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

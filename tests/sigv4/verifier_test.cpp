@@ -117,14 +117,15 @@ scar::http::request s3_put() {
 TEST_F(SigV4Verifier, AcceptsWhatTheSignerSigns) {
     auto req = s3_put();
     ASSERT_TRUE(sigv4::sign(req, params("s3", known)));
-    const auto v = receive(req);
-    ASSERT_TRUE(v) << v.error().what();
-    EXPECT_EQ(v->service, "s3");
-    EXPECT_EQ(v->region, "us-east-1");
-    EXPECT_EQ(v->access_key_id, "AKIDLOCAL");
-    EXPECT_FALSE(v->presigned);
-    EXPECT_TRUE(v->body_matches("hello"));
-    EXPECT_FALSE(v->body_matches("hellO"));  // S3 then answers XAmzContentSHA256Mismatch
+    const auto r = receive(req);
+    ASSERT_TRUE(r) << r.error().what();
+    const sigv4::verified_request& v = r.value();
+    EXPECT_EQ(v.service, "s3");
+    EXPECT_EQ(v.region, "us-east-1");
+    EXPECT_EQ(v.access_key_id, "AKIDLOCAL");
+    EXPECT_FALSE(v.presigned);
+    EXPECT_TRUE(v.body_matches("hello"));
+    EXPECT_FALSE(v.body_matches("hellO"));  // S3 then answers XAmzContentSHA256Mismatch
 }
 
 TEST_F(SigV4Verifier, S3AcceptsUnescapedSubDelimitersInPath) {

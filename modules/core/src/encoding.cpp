@@ -111,17 +111,25 @@ std::optional<std::string> base64_decode(std::string_view text) {
 }
 
 void append_uri_encoded(std::string& out, std::string_view text, bool keep_slash) {
-    out.reserve(out.size() + text.size());
+    static constexpr auto unreserved = [] {
+        std::array<bool, 256> t{};
+        for (int c = 0; c < 256; ++c) t[static_cast<std::size_t>(c)] = is_unreserved(static_cast<char>(c));
+        return t;
+    }();
+    const std::size_t at = out.size();
+    out.resize(at + text.size() * 3);
+    char* p = out.data() + at;
     for (const char c : text) {
-        if (is_unreserved(c) || (keep_slash && c == '/')) {
-            out.push_back(c);
+        const auto b = static_cast<unsigned char>(c);
+        if (unreserved[b] || (keep_slash && c == '/')) {
+            *p++ = c;
         } else {
-            const auto b = static_cast<unsigned char>(c);
-            out.push_back('%');
-            out.push_back(hex_upper[b >> 4U]);
-            out.push_back(hex_upper[b & 0x0fU]);
+            *p++ = '%';
+            *p++ = hex_upper[b >> 4U];
+            *p++ = hex_upper[b & 0x0fU];
         }
     }
+    out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
 std::string uri_encode(std::string_view text, bool keep_slash) {
@@ -131,6 +139,10 @@ std::string uri_encode(std::string_view text, bool keep_slash) {
 }
 
 std::optional<std::string> uri_decode(std::string_view text, bool plus_as_space) {
+    if (text.find('%') == std::string_view::npos &&
+        (!plus_as_space || text.find('+') == std::string_view::npos)) {
+        return std::string(text);
+    }
     std::string out;
     out.reserve(text.size());
     for (std::size_t i = 0; i < text.size(); ++i) {

@@ -172,6 +172,10 @@ bool is_unsigned_header(std::string_view n) noexcept {
 
 std::string format_amz_date(clock::time_point t) {
     const std::time_t secs = std::chrono::system_clock::to_time_t(t);
+    // Signing many requests in the same second is the common case: skip gmtime_r.
+    thread_local std::time_t last_secs = -1;
+    thread_local std::string last_text;
+    if (secs == last_secs) return last_text;
     std::tm tm{};
     gmtime_r(&secs, &tm);
     std::string out;
@@ -186,6 +190,8 @@ std::string format_amz_date(clock::time_point t) {
     append_2(out, tm.tm_min);
     append_2(out, tm.tm_sec);
     out.push_back('Z');
+    last_secs = secs;
+    last_text = out;
     return out;
 }
 

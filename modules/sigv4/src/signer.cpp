@@ -168,24 +168,42 @@ std::shared_ptr<const signing_key> key_cache::get(
     std::string_view region,
     std::string_view service
 ) {
+    // Most callers sign with one key at a time: a per-thread memo of the last key answers
+    // without allocating or locking.
+    struct memo {
+        const key_cache* owner = nullptr;
+        std::string secret, date, region_name, service_name;
+        std::shared_ptr<const signing_key> key;
+    };
+    thread_local memo last;
+    if (last.owner == this && last.date == date8 && last.region_name == region &&
+        last.service_name == service && crypto::constant_time_equal(last.secret, secret_access_key)) {
+        return last.key;
+    }
     std::string id;
     id.reserve(secret_access_key.size() + date8.size() + region.size() + service.size() + 3);
-    id.append(secret_access_key)
-        .append(1, '\0')
-        .append(date8)
-        .append(1, '\0')
-        .append(region)
-        .append(1, '\0')
-        .append(service);
+    id.append(secret_access_key).append(1, '\0').append(date8).append(1, '\0').append(region).append(1, '\0');
+    id.append(service);
+    std::shared_ptr<const signing_key> found;
     {
         const std::lock_guard lock(mutex_);
-        if (const auto it = keys_.find(id); it != keys_.end()) return it->second;
+        if (const auto it = keys_.find(id); it != keys_.end()) found = it->second;
     }
-    auto key =
-        std::make_shared<const signing_key>(derive_signing_key(secret_access_key, date8, region, service));
-    const std::lock_guard lock(mutex_);
-    if (keys_.size() >= capacity_) keys_.clear();
-    return keys_.try_emplace(std::move(id), std::move(key)).first->second;
+    if (!found) {
+        auto key =
+            std::make_shared<const signing_key>(derive_signing_key(secret_access_key, date8, region, service)
+            );
+        const std::lock_guard lock(mutex_);
+        if (keys_.size() >= capacity_) keys_.clear();
+        found = keys_.try_emplace(std::move(id), std::move(key)).first->second;
+    }
+    last.owner = this;
+    last.secret = secret_access_key;
+    last.date = date8;
+    last.region_name = region;
+    last.service_name = service;
+    last.key = found;
+    return found;
 }
 
 key_cache& key_cache::global() {
