@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace {
 
@@ -74,6 +76,46 @@ TEST(HttpClient, EveryMethodWithHeadersAndBody) {
         EXPECT_FALSE(seen.header("expect"));
         EXPECT_FALSE(seen.header("accept"));
     }
+}
+
+TEST(HttpClient, KeepsTheConnectionAlive) {
+    http_server_mock server(echo);
+    http::client c;
+    for (int i = 0; i < 5; ++i)
+        ASSERT_EQ(c.send(make(i % 2 == 0 ? "GET" : "PUT", server.url() + "/")).value().status, 200);
+    const auto seen = server.requests();
+    ASSERT_EQ(seen.size(), 5U);
+    for (const auto& r : seen) EXPECT_EQ(r.connection, 1U);
+    EXPECT_EQ(server.connection_count(), 1U);
+}
+
+TEST(HttpClient, CallerHostAndExpectHeadersWin) {
+    http_server_mock server(echo);
+    http::client c;
+    auto req = make("PUT", server.url() + "/k");
+    req.headers = {
+        {"Host", "bucket.example.com"},
+        {"Expect", "100-continue"},
+        {"Accept", "application/json"}};
+    req.body = "payload";
+    const auto r = c.send(req).value();
+    // The interim "100 Continue" leaves no trace: status and headers are the final answer's.
+    EXPECT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "payload");
+    EXPECT_EQ(r.header("x-method"), "PUT");
+    EXPECT_EQ(
+        std::count_if(
+            r.headers.begin(),
+            r.headers.end(),
+            [](const auto& h) { return h.first == "X-Method"; }
+        ),
+        1
+    );
+    const auto seen = server.requests().back();
+    EXPECT_EQ(seen.header("host"), "bucket.example.com");
+    EXPECT_EQ(seen.header("expect"), "100-continue");
+    EXPECT_EQ(seen.header("accept"), "application/json");
+    EXPECT_EQ(seen.header("content-length"), "7");
 }
 
 TEST(HttpClient, HeadHasNoBodyAndKeepsContentLength) {
@@ -174,6 +216,51 @@ TEST(HttpClient, AbortedDownloadLeavesNoPartialFile) {
     EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
 }
 
+TEST(HttpClient, FailedDownloadLeavesNoFile) {
+    scar::testing::temp_dir dir;
+    http_server_mock server([](const recorded_request&) { return mock_response{0, {}, "", true}; });
+    http::client c(fast_retries(2));
+    const auto target = dir.path() / "never.bin";
+    const auto dropped = c.send_to_file(make("GET", server.url() + "/x"), target);
+    ASSERT_FALSE(dropped);
+    EXPECT_EQ(dropped.error().code, "NetworkError");
+    EXPECT_EQ(server.request_count(), 2U);
+    const auto refused = c.send_to_file(make("GET", "http://127.0.0.1:1/x"), target);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, "NetworkError");
+    EXPECT_TRUE(std::filesystem::is_empty(dir.path()));
+}
+
+TEST(HttpClient, UnwritableDownloadTargetIsLocalIOError) {
+    scar::testing::temp_dir dir;
+    http_server_mock server(echo);
+    http::client c(fast_retries());
+    const auto r = c.send_to_file(make("GET", server.url() + "/x"), dir.path() / "no-such-dir" / "f");
+    ASSERT_FALSE(r);
+    EXPECT_EQ(r.error().code, "LocalIOError");
+    EXPECT_NE(r.error().message.find("no-such-dir"), std::string::npos);
+    EXPECT_EQ(server.request_count(), 1U);  // a local failure is not retried
+}
+
+TEST(HttpClient, SinkIsRetriedWhileItHasReceivedNothing) {
+    std::atomic<int> calls{0};
+    http_server_mock server([&](const recorded_request&) {
+        return ++calls == 1 ? mock_response{503, {}, "SlowDown", false}
+                            : mock_response{200, {}, "the body", false};
+    });
+    http::client c(fast_retries());
+    std::string got;
+    const auto r = c.send_to_sink(make("GET", server.url() + "/s"), [&](std::string_view chunk) {
+        got.append(chunk);
+        return true;
+    });
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 200);
+    EXPECT_TRUE(r->body.empty());
+    EXPECT_EQ(got, "the body");  // the 503 body went to memory, not to the sink
+    EXPECT_EQ(calls, 2);
+}
+
 TEST(HttpClient, SinkReceivesBodyAndCanAbort) {
     const std::string body(500'000, 'z');
     http_server_mock server([&](const recorded_request&) { return mock_response{200, {}, body, false}; });
@@ -210,6 +297,31 @@ TEST(HttpClient, ExhaustedRetriesReturnTheLastResponse) {
     const auto r = c.send(make("GET", server.url() + "/")).value();
     EXPECT_EQ(r.status, 500);
     EXPECT_EQ(server.request_count(), 3U);
+}
+
+TEST(HttpClient, RetryDelaysAreCappedByMaxDelay) {
+    http_server_mock server([](const recorded_request&) { return mock_response{503, {}, "", false}; });
+    http::options o;
+    o.retry.max_attempts = 4;
+    o.retry.base_delay = 10s;  // uncapped, three retries could wait 70 s
+    o.retry.max_delay = 2ms;
+    http::client c(o);
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(c.send(make("GET", server.url() + "/")).value().status, 503);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+    EXPECT_EQ(server.request_count(), 4U);
+}
+
+TEST(HttpClient, CustomRetryOnDecidesWhatIsRetried) {
+    std::atomic<int> calls{0};
+    http_server_mock server([&](const recorded_request&) {
+        return ++calls == 1 ? mock_response{409, {}, "conflict", false} : mock_response{200, {}, "", false};
+    });
+    http::options o = fast_retries();
+    o.retry.retry_on = [](const http::response& r) { return r.status == 409; };
+    http::client c(o);
+    EXPECT_EQ(c.send(make("GET", server.url() + "/")).value().status, 200);
+    EXPECT_EQ(calls, 2);
 }
 
 TEST(HttpClient, ClientErrorsAreNotRetried) {
@@ -337,7 +449,7 @@ TEST(HttpClient, SendAllRunsInParallelUpToTheLimit) {
         batch[i].req = make("GET", server.url() + "/" + std::to_string(i));
     std::vector<scar::result<http::response>> results;
     std::thread runner([&] { results = c.send_all(batch, 4); });
-    server.wait_in_flight(4);  // four at once, then the gate opens for all
+    EXPECT_TRUE(server.wait_in_flight(4));  // four at once, then the gate opens for all
     release.open();
     runner.join();
     ASSERT_EQ(results.size(), 20U);
@@ -349,30 +461,69 @@ TEST(HttpClient, SendAllRunsInParallelUpToTheLimit) {
 }
 
 TEST(HttpClient, SendAllRetriesOneTransferWhileOthersGoOn) {
+    // The flaky transfer fails twice; its third attempt is held until every other transfer
+    // has reached the server. With two slots, that only completes if the others run while
+    // the flaky one is being retried (a retry loop that held its slot or stalled the batch
+    // would leave the gate shut and the flaky transfer with a 500).
     std::atomic<int> flaky{0};
+    std::atomic<int> others{0};
+    gate others_seen;
     http_server_mock server([&](const recorded_request& r) {
-        if (r.target == "/flaky" && ++flaky <= 2) return mock_response{503, {}, "", false};
+        if (r.target == "/flaky") {
+            if (++flaky <= 2) return mock_response{503, {}, "", false};
+            if (!others_seen.wait_for(20s)) return mock_response{500, {}, "the others were held up", false};
+            return mock_response{200, {}, r.target, false};
+        }
+        if (++others == 5) others_seen.open();
         return mock_response{200, {}, r.target, false};
     });
     scar::testing::temp_dir dir;
     http::client c(fast_retries());
     std::vector<http::transfer> batch(6);
-    for (std::size_t i = 0; i < batch.size(); ++i)
+    batch[0].req = make("GET", server.url() + "/flaky");
+    for (std::size_t i = 1; i < batch.size(); ++i)
         batch[i].req = make("GET", server.url() + "/" + std::to_string(i));
-    batch[2].req = make("GET", server.url() + "/flaky");
     batch[3].to_file = dir.path() / "three";
     std::string sunk;
     batch[4].to_sink = [&](std::string_view s) {
         sunk.append(s);
         return true;
     };
-    const auto results = c.send_all(batch, 3);
+    const auto results = c.send_all(batch, 2);
+    ASSERT_EQ(results.size(), 6U);
     for (const auto& r : results) ASSERT_TRUE(r);
-    EXPECT_EQ(results[2]->status, 200);
+    EXPECT_EQ(results[0]->status, 200);
+    EXPECT_EQ(results[0]->body, "/flaky");
     EXPECT_EQ(flaky, 3);
     EXPECT_EQ(slurp(dir.path() / "three"), "/3");
+    EXPECT_TRUE(results[3]->body.empty());
     EXPECT_EQ(sunk, "/4");
     EXPECT_EQ(results[5]->body, "/5");
+    EXPECT_LE(server.max_in_flight(), 2);
+}
+
+TEST(HttpClient, SendAllSignsEveryAttemptAndReusesConnections) {
+    std::atomic<int> calls{0};
+    http_server_mock server([&](const recorded_request& r) {
+        if (r.target == "/0" && ++calls == 1) return mock_response{503, {}, "", false};
+        return mock_response{200, {}, std::string(r.header("x-signed").value_or("unsigned")), false};
+    });
+    http::options o = fast_retries();
+    std::atomic<int> signed_count{0};
+    o.before_send = [&](http::request& r) -> scar::result<void> {
+        http::set_header(r.headers, "X-Signed", std::to_string(++signed_count));
+        return {};
+    };
+    http::client c(o);
+    std::vector<http::transfer> batch(8);
+    for (std::size_t i = 0; i < batch.size(); ++i)
+        batch[i].req = make("GET", server.url() + "/" + std::to_string(i));
+    for (const auto& r : c.send_all(batch, 2)) ASSERT_TRUE(r);
+    EXPECT_EQ(signed_count, 9);  // eight transfers and one retry
+    // A second batch reuses the connections of the first.
+    for (const auto& r : c.send_all(batch, 2)) ASSERT_TRUE(r);
+    EXPECT_LE(server.connection_count(), 3U);  // two slots, plus one if a 503 closed it
+    EXPECT_EQ(server.request_count(), 17U);
 }
 
 TEST(HttpClient, SendAllReportsEachFailureInPlace) {

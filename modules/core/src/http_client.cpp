@@ -5,7 +5,10 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
+#include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
@@ -80,12 +83,6 @@ struct attempt_state {
     slist_ptr headers;
     slist_ptr connect_to;
     std::array<char, CURL_ERROR_SIZE> error_buffer{};
-
-    [[nodiscard]] long status(CURL* h) const {
-        long code = 0;
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-        return code;
-    }
 };
 
 std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
@@ -95,9 +92,12 @@ std::size_t on_header(char* data, std::size_t size, std::size_t n, void* user) {
     if (line.starts_with("HTTP/")) {
         // A new status line (after 100 Continue or a redirect): start over.
         st.resp.headers.clear();
+        st.resp.status = 0;
         const auto sp = line.find(' ');
-        if (sp != std::string_view::npos)
-            st.resp.status = std::atoi(std::string(line.substr(sp + 1, 3)).c_str());
+        if (sp != std::string_view::npos) {
+            const auto code = line.substr(sp + 1, 3);
+            std::from_chars(code.data(), code.data() + code.size(), st.resp.status);
+        }
         return size * n;
     }
     const auto colon = line.find(':');
@@ -179,11 +179,12 @@ bool method_has_body(const request& req) {
            req.method == "PATCH";
 }
 
-/// Prepares `h` for one attempt of `st.req`. Errors: InvalidRequest (unreadable body file).
+/// Prepares `h`, a fresh or reset handle, for one attempt of `st.req`.
+/// Errors: InvalidRequest (unreadable body file or slice outside it). On error `h` may
+/// hold options pointing into `st`: reset it before reuse.
 result<void> prepare(CURL* h, attempt_state& st) {
     const request& req = *st.req;
     const options& o = *st.opts;
-    curl_easy_reset(h);
     curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);  // S3 keys may hold "//", "." and ".."
@@ -218,13 +219,16 @@ result<void> prepare(CURL* h, attempt_state& st) {
         std::uint64_t size = req.body.size();
         if (req.body_file) {
             st.body_file.reset(std::fopen(req.body_file->path.c_str(), "rb"));
+            const int open_errno = errno;
             std::error_code ec;
-            const auto file_size = std::filesystem::file_size(req.body_file->path, ec);
+            const auto file_size =
+                st.body_file ? std::filesystem::file_size(req.body_file->path, ec) : std::uintmax_t{0};
             if (!st.body_file || ec) {
                 return make_error(
                     "InvalidRequest",
                     "cannot read the request body file '" + req.body_file->path.string() +
-                        "': " + std::strerror(errno) + "; check that it exists and is readable"
+                        "': " + (st.body_file ? ec.message() : std::string(std::strerror(open_errno))) +
+                        "; check that it exists and is readable"
                 );
             }
             if (req.body_file->offset > file_size ||
@@ -236,8 +240,12 @@ result<void> prepare(CURL* h, attempt_state& st) {
                         req.body_file->path.string() + "' of " + std::to_string(file_size) + " bytes"
                 );
             }
-            if (std::fseek(st.body_file.get(), static_cast<long>(req.body_file->offset), SEEK_SET) != 0) {
-                return make_error("InvalidRequest", "cannot seek in '" + req.body_file->path.string() + "'");
+            if (fseeko(st.body_file.get(), static_cast<off_t>(req.body_file->offset), SEEK_SET) != 0) {
+                return make_error(
+                    "InvalidRequest",
+                    "cannot seek to byte " + std::to_string(req.body_file->offset) + " of '" +
+                        req.body_file->path.string() + "': " + std::strerror(errno)
+                );
             }
             size = req.body_file->length.value_or(file_size - req.body_file->offset);
             st.body_left = size;
@@ -253,15 +261,26 @@ result<void> prepare(CURL* h, attempt_state& st) {
         curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "GET");
     }
 
+    // The caller's headers go out as given (a caller's Host replaces curl's); curl's own
+    // "Expect: 100-continue" and "Accept: */*" are suppressed unless the caller set them.
     curl_slist* l = nullptr;
     bool has_accept = false;
+    bool has_expect = false;
+    std::string line;
     for (const auto& [name, value] : req.headers) {
         has_accept = has_accept || encoding::iequals(name, "accept");
+        has_expect = has_expect || encoding::iequals(name, "expect");
         // "Name;" is curl's way of sending a header with an empty value.
-        const std::string line = value.empty() ? name + ";" : name + ": " + value;
+        line.assign(name);
+        if (value.empty()) {
+            line += ';';
+        } else {
+            line += ": ";
+            line += value;
+        }
         l = curl_slist_append(l, line.c_str());
     }
-    l = curl_slist_append(l, "Expect:");  // no 100-continue round trip
+    if (!has_expect) l = curl_slist_append(l, "Expect:");
     if (!has_accept) l = curl_slist_append(l, "Accept:");
     st.headers.reset(l);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
@@ -298,7 +317,11 @@ std::optional<error> attempt_error(CURLcode rc, attempt_state& st) {
             return make_error("InvalidRequest", where + reason + curl + "; check the endpoint URL");
         case CURLE_READ_ERROR:
         case CURLE_ABORTED_BY_CALLBACK:
-            return make_error("LocalIOError", where + "the request body could not be read" + curl);
+            return make_error(
+                "LocalIOError",
+                where + "the request body could not be read" + curl +
+                    "; was the body file truncated while it was being sent?"
+            );
         case CURLE_COULDNT_CONNECT:
             return make_error("NetworkError", where + reason + curl + "; is the server running?", 0, true);
         case CURLE_COULDNT_RESOLVE_HOST:
@@ -331,7 +354,8 @@ result<void> settle_file(attempt_state& st, bool success) {
         if (!f) {
             return make_error(
                 "LocalIOError",
-                "cannot create '" + st.temp_path.string() + "': " + std::strerror(errno)
+                "cannot create '" + st.temp_path.string() + "': " + std::strerror(errno) +
+                    "; check that the directory exists and is writable"
             );
         }
     }
@@ -340,7 +364,8 @@ result<void> settle_file(attempt_state& st, bool success) {
         std::filesystem::remove(st.temp_path, ec);
         return make_error(
             "LocalIOError",
-            "cannot move the download into '" + st.to_file->string() + "': " + ec.message()
+            "cannot move the download into '" + st.to_file->string() + "': " + ec.message() +
+                "; check that the directory exists and is writable"
         );
     }
     return {};
@@ -391,21 +416,29 @@ struct client::impl {
     }
 
     result<response> run(const request& original, const std::filesystem::path* to_file, const sink* to_sink) {
+        request signed_copy;  // only used with a before_send hook
         for (int attempt = 1;; ++attempt) {
-            request req = original;
+            const request* req = &original;
             if (opts.before_send) {
-                if (auto ok = opts.before_send(req); !ok) return ok.error();
+                signed_copy = original;
+                if (auto ok = opts.before_send(signed_copy); !ok) return ok.error();
+                req = &signed_copy;
             }
             attempt_state st;
-            st.req = &req;
+            st.req = req;
             st.opts = &opts;
             st.to_file = to_file;
             st.to_sink = to_sink;
             if (to_file != nullptr) st.temp_path = temp_path_for(*to_file);
             CURL* h = handle();
             auto prepared = prepare(h, st);
-            if (!prepared) return prepared.error();
+            if (!prepared) {
+                curl_easy_reset(h);
+                return prepared.error();
+            }
             const CURLcode rc = curl_easy_perform(h);
+            // Drop every pointer into `st`; live connections survive a reset.
+            curl_easy_reset(h);
             auto r = finish_attempt(rc, st);
             if (!should_retry(r, st, attempt)) return r;
             std::this_thread::sleep_for(backoff(opts.retry, attempt + 1));
@@ -492,14 +525,25 @@ std::vector<result<response>> client::send_all(std::span<transfer> batch, std::s
             }
             s.easy = idle.back();
             idle.pop_back();
-            if (auto prepared = prepare(s.easy, *s.st); !prepared) {
+            auto prepared = prepare(s.easy, *s.st);
+            if (prepared) {
+                curl_easy_setopt(s.easy, CURLOPT_PRIVATE, &s);
+                if (const CURLMcode mc = curl_multi_add_handle(self.multi, s.easy); mc != CURLM_OK) {
+                    prepared = make_error(
+                        "NetworkError",
+                        s.req.method + " " + s.req.url +
+                            ": curl cannot start the transfer: " + curl_multi_strerror(mc)
+                    );
+                }
+            }
+            if (!prepared) {
+                curl_easy_reset(s.easy);
                 idle.push_back(s.easy);
                 s.easy = nullptr;
+                s.st.reset();
                 complete(i, prepared.error());
                 continue;
             }
-            curl_easy_setopt(s.easy, CURLOPT_PRIVATE, &s);
-            curl_multi_add_handle(self.multi, s.easy);
             ++running;
         }
         if (finished == batch.size()) break;
@@ -513,6 +557,7 @@ std::vector<result<response>> client::send_all(std::span<transfer> batch, std::s
             curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &s);
             const CURLcode rc = msg->data.result;
             curl_multi_remove_handle(self.multi, msg->easy_handle);
+            curl_easy_reset(msg->easy_handle);  // drop every pointer into the slot
             idle.push_back(msg->easy_handle);
             s->easy = nullptr;
             --running;
@@ -527,21 +572,27 @@ std::vector<result<response>> client::send_all(std::span<transfer> batch, std::s
         }
         if (finished == batch.size()) break;
 
-        // Sleep until a socket is ready or the next retry is due.
+        // Sleep until a socket is ready, curl has work to do, or (with a free slot) the
+        // next waiting transfer is due. curl_multi_poll shortens the wait to curl's own
+        // timers.
         auto wait = std::chrono::milliseconds(1000);
-        const auto t = steady::now();
-        for (const auto& s : slots) {
-            if (!s.done && s.easy == nullptr) {
-                wait = std::min(
-                    wait,
-                    std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::max(s.ready - t, steady::duration::zero())
-                    )
+        if (running < max_parallel) {
+            const auto t = steady::now();
+            for (const auto& s : slots) {
+                if (s.done || s.easy != nullptr) continue;
+                const auto due = std::chrono::ceil<std::chrono::milliseconds>(
+                    std::max(s.ready - t, steady::duration::zero())
                 );
+                wait = std::min(wait, due);
             }
         }
-        if (running > 0 || wait.count() > 0) {
-            curl_multi_poll(self.multi, nullptr, 0, static_cast<int>(wait.count()), nullptr);
+        if (wait.count() > 0) {
+            if (const CURLMcode mc =
+                    curl_multi_poll(self.multi, nullptr, 0, static_cast<int>(wait.count()), nullptr);
+                mc != CURLM_OK) {
+                // Cannot happen short of memory exhaustion; waiting out the delay keeps going.
+                std::this_thread::sleep_for(wait);
+            }
         }
     }
 
