@@ -56,16 +56,18 @@ md5_digest md5::finish() noexcept {
     return out;
 }
 
+// Not OpenSSL's one-shot SHA256()/MD5(): in OpenSSL 3 they fetch an EVP method under a
+// global read-write lock for every call.
 sha256_digest sha256_of(std::string_view data) noexcept {
-    sha256_digest out;
-    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());  // NOLINT
-    return out;
+    sha256 h;
+    h.update(data);
+    return h.finish();
 }
 
 md5_digest md5_of(std::string_view data) noexcept {
-    md5_digest out;
-    MD5(reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data());  // NOLINT
-    return out;
+    md5 h;
+    h.update(data);
+    return h.finish();
 }
 
 hmac_sha256_key::hmac_sha256_key(std::span<const std::uint8_t> key) noexcept {

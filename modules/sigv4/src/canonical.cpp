@@ -105,31 +105,56 @@ std::string canonical_path(std::string_view wire_path, const service_rules& rule
     return encoding::uri_encode(wire_path, true);
 }
 
+namespace {
+
+/// True when `s` is already in canonical form: only unreserved characters, so decoding
+/// and re-encoding would give it back unchanged (the common case: `x-id=PutObject`).
+bool already_canonical(std::string_view s) noexcept {
+    return std::all_of(s.begin(), s.end(), encoding::is_unreserved);
+}
+
+/// The canonical form of one query component: decoded then encoded with SigV4's rules.
+/// A malformed escape is signed as written: the client signed the same bytes.
+std::string_view canonical_component(std::string_view raw, std::string& storage) {
+    if (already_canonical(raw)) return raw;
+    if (auto decoded = encoding::uri_decode(raw)) {
+        storage = encoding::uri_encode(*decoded);
+        return storage;
+    }
+    return raw;
+}
+
+}  // namespace
+
 std::string canonical_query(std::string_view query, std::initializer_list<std::string_view> exclude) {
     if (query.empty()) return {};
-    std::vector<std::pair<std::string, std::string>> params;
+    const auto count = static_cast<std::size_t>(std::count(query.begin(), query.end(), '&')) + 1;
+    // Views into the query, or into `owned` for re-encoded components; `owned` never grows
+    // past its reserved size, so the views stay valid.
+    std::vector<std::pair<std::string_view, std::string_view>> params;
+    std::vector<std::string> owned(2 * count);
+    params.reserve(count);
     std::size_t start = 0;
-    while (start <= query.size()) {
+    std::size_t size = 0;
+    for (std::size_t i = 0; i < count; ++i) {
         auto end = query.find('&', start);
         if (end == std::string_view::npos) end = query.size();
         const auto pair = query.substr(start, end - start);
         start = end + 1;
         // An empty pair ("a=1&&b=2", a trailing '&') is signed as "=", as botocore does.
         const auto eq = pair.find('=');
-        const auto raw_name = pair.substr(0, eq);
-        const auto raw_value = eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1);
-        // A malformed escape is signed as written: the client signed the same bytes.
-        auto name = encoding::uri_decode(raw_name);
-        auto value = encoding::uri_decode(raw_value);
-        std::string enc_name = name ? encoding::uri_encode(*name) : std::string(raw_name);
-        if (std::find(exclude.begin(), exclude.end(), enc_name) != exclude.end()) continue;
-        params.emplace_back(
-            std::move(enc_name),
-            value ? encoding::uri_encode(*value) : std::string(raw_value)
+        const auto name = canonical_component(pair.substr(0, eq), owned[2 * i]);
+        if (std::find(exclude.begin(), exclude.end(), name) != exclude.end()) continue;
+        const auto value = canonical_component(
+            eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1),
+            owned[2 * i + 1]
         );
+        params.emplace_back(name, value);
+        size += name.size() + value.size() + 2;
     }
     std::sort(params.begin(), params.end());
     std::string out;
+    out.reserve(size);
     for (const auto& [n, v] : params) {
         if (!out.empty()) out.push_back('&');
         out.append(n).push_back('=');
@@ -167,7 +192,7 @@ bool is_unsigned_header(std::string_view n) noexcept {
         "user-agent",
         "x-amzn-trace-id",
         "transfer-encoding"};
-    return std::find(names.begin(), names.end(), n) != names.end();
+    return std::any_of(names.begin(), names.end(), [n](std::string_view u) { return encoding::iequals(u, n); });
 }
 
 std::string format_amz_date(clock::time_point t) {

@@ -77,22 +77,36 @@ result<void> check_params(const signing_params& p) {
 namespace detail {
 
 void canonical_headers(const http::header_list& headers, std::string& canonical, std::string& signed_names) {
+    // Names are compared and written lower-cased on the fly, so nothing is copied.
     struct entry {
-        std::string name;
+        std::string_view name;
         std::string_view value;
+    };
+    constexpr auto lower = [](char c) noexcept {
+        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    };
+    const auto less = [lower](const entry& a, const entry& b) noexcept {
+        return std::lexicographical_compare(
+            a.name.begin(),
+            a.name.end(),
+            b.name.begin(),
+            b.name.end(),
+            [lower](char x, char y) { return lower(x) < lower(y); }
+        );
     };
     std::vector<entry> entries;
     entries.reserve(headers.size());
+    std::size_t size = 0;
     for (const auto& [name, value] : headers) {
-        std::string lower = encoding::to_lower(name);
-        if (is_unsigned_header(lower)) continue;
-        entries.push_back({std::move(lower), value});
+        if (is_unsigned_header(name)) continue;
+        entries.push_back({name, value});
+        size += name.size() + value.size() + 2;
     }
-    std::stable_sort(entries.begin(), entries.end(), [](const entry& a, const entry& b) {
-        return a.name < b.name;
-    });
+    std::stable_sort(entries.begin(), entries.end(), less);
+    canonical.reserve(canonical.size() + size);
+    signed_names.reserve(signed_names.size() + size / 2);
     for (std::size_t i = 0; i < entries.size(); ++i) {
-        const bool continues = i != 0 && entries[i].name == entries[i - 1].name;
+        const bool continues = i != 0 && encoding::iequals(entries[i].name, entries[i - 1].name);
         if (continues) {
             canonical.push_back(',');
         } else {
@@ -100,8 +114,11 @@ void canonical_headers(const http::header_list& headers, std::string& canonical,
                 canonical.push_back('\n');
                 signed_names.push_back(';');
             }
-            canonical.append(entries[i].name).push_back(':');
-            signed_names.append(entries[i].name);
+            for (const char c : entries[i].name) {
+                canonical.push_back(lower(c));
+                signed_names.push_back(lower(c));
+            }
+            canonical.push_back(':');
         }
         append_canonical_value(canonical, entries[i].value);
     }
@@ -242,6 +259,7 @@ result<signing_details> sign(http::request& req, const signing_params& p) {
     }
     auto payload = payload_hash_of(req, p.payload_hash);
     if (!payload) return payload.error();
+    req.headers.reserve(req.headers.size() + 4);  // date, token, content hash, authorization
 
     signing_details d;
     d.amz_date = format_amz_date(p.time);

@@ -63,8 +63,8 @@ struct target_parts {
 void append_canonical_value(std::string& out, std::string_view value);
 
 /// True for headers a signer must not sign, because proxies rewrite them
-/// (botocore's SIGNED_HEADERS_BLACKLIST plus `authorization`).
-[[nodiscard]] bool is_unsigned_header(std::string_view lower_name) noexcept;
+/// (botocore's SIGNED_HEADERS_BLACKLIST plus `authorization`); `name` in any case.
+[[nodiscard]] bool is_unsigned_header(std::string_view name) noexcept;
 
 /// "20150830T123600Z" for `t` (UTC).
 [[nodiscard]] std::string format_amz_date(clock::time_point t);
