@@ -192,7 +192,9 @@ bool is_unsigned_header(std::string_view n) noexcept {
         "user-agent",
         "x-amzn-trace-id",
         "transfer-encoding"};
-    return std::any_of(names.begin(), names.end(), [n](std::string_view u) { return encoding::iequals(u, n); });
+    return std::any_of(names.begin(), names.end(), [n](std::string_view u) {
+        return encoding::iequals(u, n);
+    });
 }
 
 std::string format_amz_date(clock::time_point t) {
