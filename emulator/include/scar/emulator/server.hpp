@@ -1,0 +1,79 @@
+#pragma once
+/// @file
+/// The local AWS region: every emulated service on one loopback endpoint.
+///
+/// `scar-emulator` is a thin `main` over this class; tests run it in-process on port 0.
+///
+/// @code
+/// scar::emulator::options o;
+/// o.port = 0;
+/// o.data_dir = dir;
+/// scar::emulator::server s(o);
+/// s.start().value();          // listening when this returns
+/// auto url = s.endpoint();    // "http://127.0.0.1:41234"
+/// ...
+/// s.stop();
+/// @endcode
+
+#include <scar/core/aws_config.hpp>
+#include <scar/core/error.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace scar::emulator {
+
+/// How the emulator is started.
+struct options {
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 4566;  ///< 0 picks a free port
+    /// Where state lives (objects, functions, jobs); it survives restarts.
+    std::filesystem::path data_dir;
+    /// Accepted credentials: requests must be SigV4-signed with one of these.
+    std::vector<aws::credentials> credentials{{"test", "test", "", "emulator default"}};
+    std::string region = "us-east-1";
+    std::string account = "000000000000";
+    /// Threads serving requests; 0 = one per core (at least 2).
+    unsigned threads = 0;
+    /// fsync object data and metadata before acknowledging a write (durable across power
+    /// loss; a killed emulator never loses an acknowledged write either way).
+    bool fsync = true;
+};
+
+/// The running emulator.
+///
+/// @par Thread safety
+/// `start`, `stop` and `wait` are called from one controlling thread.
+class server {
+public:
+    explicit server(options opts);
+    ~server();
+    server(const server&) = delete;
+    server& operator=(const server&) = delete;
+
+    /// Opens the data directory, binds and starts serving on background threads.
+    /// Errors: `AddressInUse` (port taken: pick another with --port), `DataDirError`.
+    [[nodiscard]] result<void> start();
+
+    /// The bound port (after `start`).
+    [[nodiscard]] std::uint16_t port() const noexcept;
+
+    /// "http://host:port".
+    [[nodiscard]] std::string endpoint() const;
+
+    /// Stops accepting, ends open connections and joins the threads. Idempotent.
+    void stop();
+
+    /// Blocks until SIGINT or SIGTERM arrives (installing handlers for them), then stops.
+    void run_until_signal();
+
+    struct impl;
+
+private:
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace scar::emulator

@@ -1,0 +1,35 @@
+#pragma once
+// Picks the service for a request (SigV4 credential scope, else the path), verifies the
+// signature and hands the request over.
+
+#include <scar/sigv4/verifier.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "service.hpp"
+
+namespace scar::emulator {
+
+class router {
+public:
+    explicit router(sigv4::verifier verifier) : verifier_(std::move(verifier)) {}
+
+    void add(std::shared_ptr<service> s) { services_.push_back(std::move(s)); }
+
+    /// Handles one request: the response is left on `ex`.
+    net::awaitable<void> handle(exchange& ex);
+
+    /// The service a request is meant for: the signing scope's service, else guessed from
+    /// the path (S3 when nothing else fits, as on AWS's S3 endpoint).
+    [[nodiscard]] std::string_view service_name_for(const exchange& ex) const;
+
+private:
+    [[nodiscard]] service* find(std::string_view name) const noexcept;
+
+    sigv4::verifier verifier_;
+    std::vector<std::shared_ptr<service>> services_;
+};
+
+}  // namespace scar::emulator

@@ -1,0 +1,44 @@
+#pragma once
+// The scar-emulator program started on a free loopback port with its own data directory,
+// stopped by its PID; and the aws CLI pointed at it.
+
+#include <scar/core/http.hpp>
+#include <scar/testing/process.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace scar::testing {
+
+class emulator_process {
+public:
+    /// Starts the emulator on `data_dir` (a fresh temp dir when empty).
+    explicit emulator_process(std::filesystem::path data_dir = {});
+    ~emulator_process();
+    emulator_process(const emulator_process&) = delete;
+    emulator_process& operator=(const emulator_process&) = delete;
+
+    [[nodiscard]] const std::string& url() const noexcept { return url_; }
+    [[nodiscard]] const std::filesystem::path& data_dir() const noexcept { return data_dir_; }
+    [[nodiscard]] child_process& process() noexcept { return *proc_; }
+
+    /// Sends a request signed for S3 with the emulator's default credentials.
+    [[nodiscard]] http::response s3(std::string method, const std::string& path, std::string body = {}) const;
+
+private:
+    std::unique_ptr<temp_dir> own_dir_;
+    std::filesystem::path data_dir_;
+    std::unique_ptr<child_process> proc_;
+    std::string url_;
+};
+
+/// Runs `/usr/bin/aws --endpoint-url URL args…` with the emulator's credentials and no
+/// user configuration.
+[[nodiscard]] run_result aws(const std::string& url, std::vector<std::string> args);
+
+/// True when the aws CLI v2 from Debian is installed.
+[[nodiscard]] bool have_aws_cli();
+
+}  // namespace scar::testing
