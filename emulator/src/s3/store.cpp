@@ -53,6 +53,12 @@ error no_such_upload(const std::string& id) {
     );
 }
 
+/// Bodies are spread over 256 directories: creating many files in one directory
+/// serialises on its lock.
+fs::path data_path(const fs::path& root, std::string_view id) {
+    return root / "data" / id.substr(0, 2) / id;
+}
+
 std::string key_hash(std::string_view key) {
     return encoding::to_hex(crypto::sha256_of(key));
 }
@@ -132,7 +138,7 @@ std::optional<json::object> read_json(const fs::path& p) {
 }
 
 result<void> sync_fd(int fd, const fs::path& p) {
-    if (::fsync(fd) != 0) return io_error("cannot sync", p, errno);
+    if (::fdatasync(fd) != 0) return io_error("cannot sync", p, errno);
     return {};
 }
 
@@ -204,13 +210,19 @@ result<void> store::load() {
         b.info.region = str(*info, "region");
         b.info.notification_xml = str(*info, "notification_xml");
         for (const auto& f : fs::recursive_directory_iterator(bdir.path() / "objects", ec)) {
+            if (f.is_regular_file() && f.path().extension() == ".tmp") {
+                std::error_code rm;
+                fs::remove(f.path(), rm);  // metadata being written when the emulator stopped
+                continue;
+            }
             if (!f.is_regular_file() || f.path().extension() != ".json") continue;
             auto o = read_json(f.path());
             if (!o) continue;
             auto m = meta_from(*o);
             if (key_hash(m.key) != f.path().stem().string()) continue;
             referenced.insert(m.data);
-            sequencer_ = std::max<std::uint64_t>(sequencer_, std::strtoull(m.sequencer.c_str(), nullptr, 16));
+            sequencer_ =
+                std::max<std::uint64_t>(sequencer_.load(), std::strtoull(m.sequencer.c_str(), nullptr, 16));
             b.objects.emplace(m.key, std::move(m));
         }
         buckets_.emplace(b.info.name, std::move(b));
@@ -249,34 +261,56 @@ result<void> store::load() {
     }
     // Bodies written but never committed (a crash between writing and committing).
     std::size_t removed = 0;
-    for (const auto& d : fs::directory_iterator(root_ / "data", ec)) {
-        if (!referenced.contains(d.path().filename().string())) {
+    for (const auto& d : fs::recursive_directory_iterator(root_ / "data", ec)) {
+        if (d.is_regular_file() && !referenced.contains(d.path().filename().string())) {
             fs::remove(d.path(), ec);
             ++removed;
         }
     }
     if (removed != 0) log::info("s3: removed ", removed, " uncommitted object bodies");
     const auto now_seq = static_cast<std::uint64_t>(now_ms()) << 16;
-    sequencer_ = std::max(sequencer_, now_seq);
+    sequencer_ = std::max<std::uint64_t>(sequencer_.load(), now_seq);
+    return {};
+}
+
+result<fs::path> store::write_temp(std::string_view content, const fs::path& near) const {
+    // Next to its destination (no shared directory to contend on); a leftover is removed at
+    // the next start.
+    fs::path tmp = near;
+    tmp += "." + random_hex(6, false) + ".tmp";
+    unique_fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!fd && errno == ENOENT) {
+        std::error_code ec;
+        fs::create_directories(tmp.parent_path(), ec);
+        fd = unique_fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    }
+    if (!fd) return io_error("cannot create", tmp, errno);
+    staged_file f(std::move(fd), tmp);
+    if (auto ok = f.write(content); !ok) return ok.error();
+    if (fsync_) {
+        if (auto ok = sync_fd(f.fd(), tmp); !ok) return ok.error();
+    }
+    f.release();
+    return tmp;
+}
+
+result<void> store::install(const fs::path& tmp, const fs::path& path) const {
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::error_code ec;  // the first object in this directory: make it and retry
+        if (errno != ENOENT || !fs::create_directories(path.parent_path(), ec) ||
+            ::rename(tmp.c_str(), path.c_str()) != 0) {
+            const int err = errno;
+            ::unlink(tmp.c_str());
+            return io_error("cannot rename into", path, err);
+        }
+    }
     return {};
 }
 
 result<void> store::write_atomically(const fs::path& path, std::string_view content) const {
-    const fs::path tmp = root_ / "tmp" / ("m-" + random_hex(8, false));
-    {
-        unique_fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
-        if (!fd) return io_error("cannot create", tmp, errno);
-        staged_file f(std::move(fd), tmp);
-        if (auto ok = f.write(content); !ok) return ok;
-        if (fsync_) {
-            if (auto ok = sync_fd(f.fd(), tmp); !ok) return ok;
-        }
-        std::error_code ec;
-        fs::create_directories(path.parent_path(), ec);
-        if (::rename(tmp.c_str(), path.c_str()) != 0) return io_error("cannot rename into", path, errno);
-        f.release();
-    }
-    return {};
+    auto tmp = write_temp(content, path);
+    if (!tmp) return tmp.error();
+    return install(*tmp, path);
 }
 
 fs::path store::meta_path(const std::string& bucket, const std::string& key) const {
@@ -376,8 +410,16 @@ result<void> store::set_notification(const std::string& bucket, std::string xml)
 }
 
 result<staged_file> store::stage() {
-    const fs::path p = root_ / "tmp" / ("d-" + random_hex(12, false));
+    // Written at its final place: until metadata references it, it is garbage to the next
+    // start, never a visible object.
+    const std::string id = random_hex(16, false);
+    const fs::path p = data_path(root_, id);
     unique_fd fd(::open(p.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (!fd && errno == ENOENT) {
+        std::error_code ec;
+        fs::create_directories(p.parent_path(), ec);
+        fd = unique_fd(::open(p.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    }
     if (!fd) return io_error("cannot create", p, errno);
     return staged_file(std::move(fd), p);
 }
@@ -386,26 +428,32 @@ result<object_meta> store::commit(const std::string& bucket, object_meta meta, s
     if (fsync_) {
         if (auto ok = sync_fd(body.fd(), body.path()); !ok) return ok.error();
     }
-    meta.data = random_hex(16, false);
-    const fs::path data = root_ / "data" / meta.data;
-    // Unreferenced until the metadata rename below: a crash before it leaves garbage that
-    // the next start removes, never a visible partial object.
-    if (::rename(body.path().c_str(), data.c_str()) != 0) return io_error("cannot rename into", data, errno);
+    meta.data = body.path().filename().string();
+    const fs::path data = body.path();
     body.release();
 
+    meta.sequencer = next_sequencer();
+    // Written and synced outside the lock; only the renames that publish it are serialised,
+    // so the index and the disk agree on which of two racing writes came last.
+    const fs::path mp = meta_path(bucket, meta.key);
+    auto tmp = write_temp(json::serialize(meta_json(meta)), mp);
+    if (!tmp) {
+        ::unlink(data.c_str());
+        return tmp.error();
+    }
     const std::lock_guard lock(mutex_);
     const auto it = buckets_.find(bucket);
     if (it == buckets_.end()) {
         ::unlink(data.c_str());
+        ::unlink(tmp->c_str());
         return no_such_bucket(bucket);
     }
-    meta.sequencer = next_sequencer();
-    if (auto ok = write_atomically(meta_path(bucket, meta.key), json::serialize(meta_json(meta))); !ok) {
+    if (auto ok = install(*tmp, mp); !ok) {
         ::unlink(data.c_str());
         return ok.error();
     }
     auto& slot = it->second.objects[meta.key];
-    if (!slot.data.empty()) ::unlink((root_ / "data" / slot.data).c_str());
+    if (!slot.data.empty()) ::unlink(data_path(root_, slot.data).c_str());
     slot = meta;
     return meta;
 }
@@ -446,7 +494,7 @@ result<std::pair<object_meta, std::shared_ptr<const int>>> store::open_object(
     if (it == buckets_.end()) return no_such_bucket(bucket);
     const auto o = it->second.objects.find(key);
     if (o == it->second.objects.end()) return no_such_key(key);
-    const fs::path p = root_ / "data" / o->second.data;
+    const fs::path p = data_path(root_, o->second.data);
     const int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return io_error("cannot open object body", p, errno);
     auto holder = std::shared_ptr<const int>(new int(fd), [](const int* f) {
@@ -464,7 +512,7 @@ result<std::optional<object_meta>> store::remove(const std::string& bucket, cons
     if (o == it->second.objects.end()) return std::optional<object_meta>{};
     const auto mp = meta_path(bucket, key);
     if (::unlink(mp.c_str()) != 0 && errno != ENOENT) return io_error("cannot remove", mp, errno);
-    ::unlink((root_ / "data" / o->second.data).c_str());
+    ::unlink(data_path(root_, o->second.data).c_str());
     std::optional<object_meta> removed = std::move(o->second);
     it->second.objects.erase(o);
     return removed;

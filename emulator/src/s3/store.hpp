@@ -4,7 +4,7 @@
 // Layout under the root directory:
 //   buckets/<bucket>/bucket.json                  name, creation time, region, notification XML
 //   buckets/<bucket>/objects/<h2>/<sha256(key)>.json  one object's metadata (key inside)
-//   data/<id>                                     object bodies, referenced by metadata
+//   data/<id[0:2]>/<id>                           object bodies, referenced by metadata
 //   uploads/<upload id>/upload.json, part-<n>     multipart uploads in progress
 //   tmp/                                          files being written
 // Keys never become paths: a key's metadata file is named by the SHA-256 of its bytes.
@@ -15,6 +15,7 @@
 #include <scar/core/error.hpp>
 #include <scar/core/http.hpp>
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -168,6 +169,14 @@ private:
     };
 
     [[nodiscard]] result<void> load();
+    /// A synced temp file holding `content`, to be published by `install`.
+    [[nodiscard]] result<std::filesystem::path> write_temp(
+        std::string_view content,
+        const std::filesystem::path& near
+    ) const;
+    /// Renames `tmp` over `path` (creating its directory on first use).
+    [[nodiscard]] result<void> install(const std::filesystem::path& tmp, const std::filesystem::path& path)
+        const;
     [[nodiscard]] result<void> write_atomically(const std::filesystem::path& path, std::string_view content)
         const;
     [[nodiscard]] std::filesystem::path meta_path(const std::string& bucket, const std::string& key) const;
@@ -179,7 +188,7 @@ private:
     mutable std::mutex mutex_;
     std::map<std::string, bucket_state, std::less<>> buckets_;
     std::map<std::string, upload_info, std::less<>> uploads_;
-    std::uint64_t sequencer_ = 0;
+    std::atomic<std::uint64_t> sequencer_{0};
 };
 
 /// S3's bucket naming rules; an error naming the rule broken.
