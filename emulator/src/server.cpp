@@ -332,6 +332,7 @@ struct server::impl {
     std::vector<std::thread> threads;
     std::uint16_t bound_port = 0;
     std::atomic<bool> running{false};
+    std::vector<std::function<void(const s3_notification&)>> notification_sinks;
 };
 
 server::server(options opts) : impl_(std::make_unique<impl>(std::move(opts))) {}
@@ -364,6 +365,7 @@ result<void> server::start() {
     m.routes = std::make_shared<router>(std::move(verifier));
     auto s3 = s3::make_service({m.opts.data_dir / "s3", m.opts.region, m.opts.account, m.opts.fsync});
     if (!s3) return s3.error();
+    for (auto& sink : m.notification_sinks) (*s3)->add_sink(sink);
     m.routes->add(*s3);
 
     boost::system::error_code ec;
@@ -396,6 +398,10 @@ result<void> server::start() {
     m.running = true;
     for (unsigned i = 0; i < n; ++i) m.threads.emplace_back([&m] { m.ioc.run(); });
     return {};
+}
+
+void server::on_s3_notification(std::function<void(const s3_notification&)> sink) {
+    impl_->notification_sinks.push_back(std::move(sink));
 }
 
 std::uint16_t server::port() const noexcept {

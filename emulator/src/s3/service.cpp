@@ -5,6 +5,7 @@
 #include <scar/core/log.hpp>
 #include <scar/sigv4/chunked.hpp>
 
+#include <boost/json.hpp>
 #include <pugixml.hpp>
 
 #include <algorithm>
@@ -16,6 +17,8 @@
 
 namespace scar::emulator::s3 {
 namespace {
+
+namespace json = boost::json;
 
 constexpr std::string_view xml_decl = R"(<?xml version="1.0" encoding="UTF-8"?>)";
 constexpr std::string_view xmlns = R"( xmlns="http://s3.amazonaws.com/doc/2006-03-01/")";
@@ -325,6 +328,8 @@ net::awaitable<void> service::dispatch(request& r) {
                 write_error(ex, ok.error());
             } else {
                 ex.status = 204;
+                const std::lock_guard lock(configs_mutex_);
+                configs_.erase(r.bucket);
             }
         } else if (m == "POST" && ex.has_param("delete")) {
             co_await delete_objects(r);
@@ -1237,28 +1242,76 @@ net::awaitable<void> service::put_bucket_notification(request& r) {
         write_error(r.ex, body.error());
         co_return;
     }
-    pugi::xml_document doc;
-    if (!doc.load_buffer(body->data(), body->size()) || !doc.child("NotificationConfiguration")) {
-        write_error(r.ex, malformed_xml("the body must be a <NotificationConfiguration> element"));
+    auto config = parse_notification_config(*body);
+    if (!config) {
+        write_error(r.ex, config.error());
         co_return;
     }
-    if (auto ok = store_->set_notification(r.bucket, *body); !ok) write_error(r.ex, ok.error());
+    const std::string xml = config->rules.empty() && !config->event_bridge ? std::string() : to_xml(*config);
+    if (auto ok = store_->set_notification(r.bucket, xml); !ok) {
+        write_error(r.ex, ok.error());
+        co_return;
+    }
+    const std::lock_guard lock(configs_mutex_);
+    configs_[r.bucket] = std::make_shared<const notification_config>(std::move(*config));
+}
+
+std::shared_ptr<const notification_config> service::config_of(const std::string& bucket) {
+    {
+        const std::lock_guard lock(configs_mutex_);
+        if (const auto it = configs_.find(bucket); it != configs_.end()) return it->second;
+    }
+    auto info = store_->bucket(bucket);
+    auto parsed = std::make_shared<notification_config>();
+    if (info && !info->notification_xml.empty()) {
+        if (auto c = parse_notification_config(info->notification_xml)) *parsed = std::move(*c);
+    }
+    const std::lock_guard lock(configs_mutex_);
+    return configs_.emplace(bucket, std::move(parsed)).first->second;
 }
 
 void service::notify(const request& r, std::string event_name, const object_meta& m) {
-    if (listeners_.empty()) return;
-    object_event e{
-        std::move(event_name),
-        r.bucket,
-        m.key,
-        m.size,
-        m.etag,
-        m.sequencer,
-        now_ms(),
-        r.ex.request_id,
-        r.ex.remote_address,
-        r.auth.access_key_id};
-    for (const auto& l : listeners_) l(e);
+    if (sinks_.empty()) return;
+    const auto config = config_of(r.bucket);
+    if (config->rules.empty()) return;
+    const bool created = event_name.starts_with("ObjectCreated:");
+    const auto region = store_->bucket(r.bucket).value_or(bucket_info{}).region;
+    for (const auto& rule : config->rules) {
+        if (!rule_matches(rule, event_name, m.key)) continue;
+        json::object object{{"key", event_key(m.key)}};
+        if (created) {
+            object["size"] = m.size;
+            object["eTag"] = m.etag;
+        }
+        object["sequencer"] = m.sequencer;
+        const json::object record{
+            {"eventVersion", "2.1"},
+            {"eventSource", "aws:s3"},
+            {"awsRegion", region.empty() ? settings_.region : region},
+            {"eventTime", iso8601_ms(now_ms())},
+            {"eventName", event_name},
+            {"userIdentity", {{"principalId", "AWS:" + r.auth.access_key_id}}},
+            {"requestParameters", {{"sourceIPAddress", r.ex.remote_address}}},
+            {"responseElements",
+             {{"x-amz-request-id", r.ex.request_id},
+              {"x-amz-id-2", encoding::base64_encode(r.ex.request_id)}}},
+            {"s3",
+             {{"s3SchemaVersion", "1.0"},
+              {"configurationId", rule.id},
+              {"bucket",
+               {{"name", r.bucket},
+                {"ownerIdentity", {{"principalId", "A" + settings_.account}}},
+                {"arn", "arn:aws:s3:::" + r.bucket}}},
+              {"object", std::move(object)}}}};
+        s3_notification n{
+            rule.destination,
+            rule.kind,
+            json::serialize(json::object{{"Records", json::array{record}}}),
+            event_name,
+            r.bucket,
+            m.key};
+        for (const auto& sink : sinks_) sink(n);
+    }
 }
 
 }  // namespace scar::emulator::s3

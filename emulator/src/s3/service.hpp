@@ -3,10 +3,14 @@
 
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "../service.hpp"
+#include "notifications.hpp"
+#include "scar/emulator/server.hpp"
 #include "store.hpp"
 
 namespace scar::emulator::s3 {
@@ -25,8 +29,8 @@ struct object_event {
     std::string principal;  ///< access key id of the caller
 };
 
-/// Receives object events (the Lambda service's async invoker, or a test).
-using event_listener = std::function<void(const object_event&)>;
+/// Receives the notifications that matched a bucket's configuration.
+using notification_sink = std::function<void(const s3_notification&)>;
 
 struct settings {
     std::filesystem::path root;
@@ -45,8 +49,8 @@ public:
     void write_error(exchange& ex, const error& e) const override;
     net::awaitable<void> handle(exchange& ex, const sigv4::verified_request& auth) override;
 
-    /// Adds a listener for object events of every bucket (before any request is served).
-    void add_listener(event_listener l) { listeners_.push_back(std::move(l)); }
+    /// Adds a receiver of notifications (before any request is served).
+    void add_sink(notification_sink s) { sinks_.push_back(std::move(s)); }
 
     [[nodiscard]] store& objects() noexcept { return *store_; }
 
@@ -74,7 +78,12 @@ private:
 
     std::shared_ptr<store> store_;
     settings settings_;
-    std::vector<event_listener> listeners_;
+    /// The parsed configuration of each bucket that has one (read from the store on first use).
+    [[nodiscard]] std::shared_ptr<const notification_config> config_of(const std::string& bucket);
+
+    std::vector<notification_sink> sinks_;
+    std::mutex configs_mutex_;
+    std::map<std::string, std::shared_ptr<const notification_config>, std::less<>> configs_;
 };
 
 /// Opens the store under `s.root` and makes the service.

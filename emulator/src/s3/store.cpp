@@ -514,6 +514,7 @@ result<std::optional<object_meta>> store::remove(const std::string& bucket, cons
     if (::unlink(mp.c_str()) != 0 && errno != ENOENT) return io_error("cannot remove", mp, errno);
     ::unlink(data_path(root_, o->second.data).c_str());
     std::optional<object_meta> removed = std::move(o->second);
+    removed->sequencer = next_sequencer();  // the removal is a later change of the key
     it->second.objects.erase(o);
     return removed;
 }

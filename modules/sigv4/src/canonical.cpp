@@ -99,7 +99,11 @@ std::string normalize_path(std::string_view path) {
 std::string canonical_path(std::string_view wire_path, const service_rules& rules) {
     if (wire_path.empty()) wire_path = "/";
     if (!rules.double_encode_path) {
-        return rules.normalize_path ? normalize_path(wire_path) : std::string(wire_path);
+        // S3: the path is encoded once, from its decoded form, so a character the client left
+        // unescaped (`@`, `!`, `'`) is signed as AWS computes it, escaped.
+        const std::string path = rules.normalize_path ? normalize_path(wire_path) : std::string(wire_path);
+        const auto decoded = encoding::uri_decode(path);
+        return decoded ? encoding::uri_encode(*decoded, true) : path;
     }
     if (rules.normalize_path) return encoding::uri_encode(normalize_path(wire_path), true);
     return encoding::uri_encode(wire_path, true);

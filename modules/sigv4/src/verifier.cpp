@@ -386,14 +386,7 @@ result<verified_request> verifier::verify(const incoming_request& req) const {
 
     service_rules rules_used = rules;
     rules_used.normalize_path = rules.normalize_path && opts_.normalize_paths;
-    std::string uri;
-    if (!rules.double_encode_path) {
-        // S3: decode and re-encode, so `!*'()` signed escaped or not both verify.
-        const auto decoded = encoding::uri_decode(parts.path);
-        uri = decoded ? encoding::uri_encode(*decoded, true) : std::string(parts.path);
-    } else {
-        uri = canonical_path(parts.path, rules_used);
-    }
+    const std::string uri = canonical_path(parts.path, rules_used);
     const std::string scope = credential_scope(cred->date8, cred->region, cred->service);
     auto key =
         detail::key_for(opts_.cache, creds->secret_access_key, cred->date8, cred->region, cred->service);

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -43,6 +44,17 @@ struct options {
     bool fsync = true;
 };
 
+/// One S3 event notification: a change that matched a bucket's notification configuration,
+/// addressed to its destination (a Lambda function, queue or topic ARN).
+struct s3_notification {
+    std::string destination;  ///< the configured ARN
+    std::string kind;         ///< "CloudFunction", "Queue" or "Topic"
+    std::string payload;      ///< {"Records":[…]} with one eventVersion 2.1 record
+    std::string event_name;   ///< "ObjectCreated:Put", …
+    std::string bucket;
+    std::string key;
+};
+
 /// The running emulator.
 ///
 /// @par Thread safety
@@ -53,6 +65,11 @@ public:
     ~server();
     server(const server&) = delete;
     server& operator=(const server&) = delete;
+
+    /// Receives every S3 notification (call before `start`). The Lambda service consumes
+    /// them as asynchronous invocations; tests observe them here. Called on a request
+    /// thread: keep it short.
+    void on_s3_notification(std::function<void(const s3_notification&)> sink);
 
     /// Opens the data directory, binds and starts serving on background threads.
     /// Errors: `AddressInUse` (port taken: pick another with --port), `DataDirError`.
