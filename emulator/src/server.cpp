@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "logs/service.hpp"
 #include "router.hpp"
 #include "s3/service.hpp"
 #include "util.hpp"
@@ -367,6 +368,9 @@ result<void> server::start() {
     if (!s3) return s3.error();
     for (auto& sink : m.notification_sinks) (*s3)->add_sink(sink);
     m.routes->add(*s3);
+    auto logs = logs::service::open(m.opts.data_dir / "logs", m.opts.region, m.opts.account);
+    if (!logs) return logs.error();
+    m.routes->add(*logs);
 
     boost::system::error_code ec;
     const auto address = net::ip::make_address(m.opts.host, ec);
