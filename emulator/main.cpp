@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
     std::string secret_key = "test";
     std::string log_level;
     bool no_fsync = false;
+    long retry_delay_ms = 60'000;
     CLI::App app{
         "scar-emulator: the local AWS region of scar-cpp (S3 and, as they land, Lambda, Batch, "
         "API Gateway, Logs) on one endpoint"};
@@ -32,6 +33,16 @@ int main(int argc, char** argv) {
     app.add_option("--access-key", access_key, "access key id clients sign with")->capture_default_str();
     app.add_option("--secret-key", secret_key, "secret access key clients sign with")->capture_default_str();
     app.add_option("--threads", o.threads, "request threads (0: one per core)")->capture_default_str();
+    app.add_option("--lambda-concurrency", o.lambda_concurrency, "Lambda concurrent executions, account-wide")
+        ->capture_default_str();
+    app.add_option(
+           "--lambda-retry-delay-ms",
+           retry_delay_ms,
+           "delay before retrying a failed asynchronous invocation (AWS: about a minute; the second retry "
+           "waits twice "
+           "as long)"
+    )
+        ->capture_default_str();
     app.add_flag("--no-fsync", no_fsync, "do not fsync writes (faster; an OS crash may lose recent writes)");
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error (or SCAR_LOG_LEVEL)");
     CLI11_PARSE(app, argc, argv);
@@ -58,6 +69,7 @@ int main(int argc, char** argv) {
     o.data_dir = data_dir;
     o.credentials = {{access_key, secret_key, "", "command line"}};
     o.fsync = !no_fsync;
+    o.lambda_retry_delay = std::chrono::milliseconds(retry_delay_ms);
 
     scar::emulator::server server(o);
     if (auto ok = server.start(); !ok) {

@@ -62,6 +62,12 @@ net::awaitable<void> router::handle(exchange& ex) {
     ex.set_header("Date", http_date(now_ms()));
     ex.set_header("Server", "scar-emulator");
 
+    for (const auto& [prefix, handler] : open_routes_) {
+        if (ex.path.starts_with(prefix)) {
+            co_await handler(ex);
+            co_return;
+        }
+    }
     const std::string_view name = service_name_for(ex);
     service* svc = find(name);
     if (svc == nullptr) {

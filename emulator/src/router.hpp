@@ -4,6 +4,7 @@
 
 #include <scar/sigv4/verifier.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,12 @@ public:
 
     void add(std::shared_ptr<service> s) { services_.push_back(std::move(s)); }
 
+    /// Requests under `prefix` go to `handler` without authentication (the Lambda Runtime
+    /// API, which AWS serves inside the execution environment, unsigned).
+    void add_unauthenticated(std::string prefix, std::function<net::awaitable<void>(exchange&)> handler) {
+        open_routes_.emplace_back(std::move(prefix), std::move(handler));
+    }
+
     /// Handles one request: the response is left on `ex`.
     net::awaitable<void> handle(exchange& ex);
 
@@ -30,6 +37,7 @@ private:
 
     sigv4::verifier verifier_;
     std::vector<std::shared_ptr<service>> services_;
+    std::vector<std::pair<std::string, std::function<net::awaitable<void>(exchange&)>>> open_routes_;
 };
 
 }  // namespace scar::emulator

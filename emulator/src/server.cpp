@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "lambda/service.hpp"
 #include "logs/service.hpp"
 #include "router.hpp"
 #include "s3/service.hpp"
@@ -334,6 +335,7 @@ struct server::impl {
     std::uint16_t bound_port = 0;
     std::atomic<bool> running{false};
     std::vector<std::function<void(const s3_notification&)>> notification_sinks;
+    std::shared_ptr<lambda::service> lambda;
 };
 
 server::server(options opts) : impl_(std::make_unique<impl>(std::move(opts))) {}
@@ -371,6 +373,37 @@ result<void> server::start() {
     auto logs = logs::service::open(m.opts.data_dir / "logs", m.opts.region, m.opts.account);
     if (!logs) return logs.error();
     m.routes->add(*logs);
+    lambda::settings ls;
+    ls.root = m.opts.data_dir / "lambda";
+    ls.region = m.opts.region;
+    ls.account = m.opts.account;
+    ls.account_concurrency = m.opts.lambda_concurrency;
+    ls.retry_delay = m.opts.lambda_retry_delay;
+    if (!m.opts.credentials.empty()) {
+        ls.access_key = m.opts.credentials.front().access_key_id;
+        ls.secret_key = m.opts.credentials.front().secret_access_key;
+    }
+    auto lambda_svc = lambda::service::open(ls, *logs);
+    if (!lambda_svc) return lambda_svc.error();
+    m.lambda = *lambda_svc;
+    m.routes->add(m.lambda);
+    m.routes->add_unauthenticated("/_runtime/", [svc = m.lambda.get()](exchange& ex) {
+        return svc->handle_runtime(ex);
+    });
+    // S3 notifications to functions become asynchronous invocations.
+    (*s3)->add_sink([svc = m.lambda.get()](const s3_notification& n) {
+        if (n.kind == "CloudFunction" && !svc->invoke_event(n.destination, n.payload)) {
+            log::warn(
+                "s3: notification for ",
+                n.bucket,
+                "/",
+                n.key,
+                " names ",
+                n.destination,
+                ", which does not exist"
+            );
+        }
+    });
 
     boost::system::error_code ec;
     const auto address = net::ip::make_address(m.opts.host, ec);
@@ -396,6 +429,11 @@ result<void> server::start() {
         );
     }
     m.bound_port = acc.local_endpoint().port();
+    m.lambda->set_runtime(
+        (m.opts.host == "0.0.0.0" ? std::string("127.0.0.1") : m.opts.host) + ":" +
+            std::to_string(m.bound_port),
+        m.ioc.get_executor()
+    );
     m.acceptor.emplace(std::move(acc));
     net::co_spawn(m.ioc, m.listen(), net::detached);
     const unsigned n = impl::thread_count(m.opts);
@@ -423,6 +461,7 @@ void server::stop() {
         boost::system::error_code ignored;
         if (m.acceptor) m.acceptor->close(ignored);
     });
+    if (m.lambda) m.lambda->stop_all();
     m.ioc.stop();
     for (auto& t : m.threads) t.join();
     m.threads.clear();

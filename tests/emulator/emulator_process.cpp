@@ -10,7 +10,7 @@
 namespace scar::testing {
 using namespace std::chrono_literals;
 
-emulator_process::emulator_process(std::filesystem::path data_dir) {
+emulator_process::emulator_process(std::filesystem::path data_dir, std::vector<std::string> extra_args) {
     if (data_dir.empty()) {
         own_dir_ = std::make_unique<temp_dir>("scar-emulator");
         data_dir = own_dir_->path();
@@ -18,6 +18,7 @@ emulator_process::emulator_process(std::filesystem::path data_dir) {
     data_dir_ = std::move(data_dir);
     process_options o;
     o.argv = {SCAR_EMULATOR_BIN, "--port", "0", "--data-dir", data_dir_.string()};
+    o.argv.insert(o.argv.end(), extra_args.begin(), extra_args.end());
     proc_ = std::make_unique<child_process>(std::move(o));
     if (!proc_->wait_for_output("listening on", 20s)) {
         throw std::runtime_error(

@@ -15,7 +15,7 @@ namespace scar::testing {
 class emulator_process {
 public:
     /// Starts the emulator on `data_dir` (a fresh temp dir when empty).
-    explicit emulator_process(std::filesystem::path data_dir = {});
+    explicit emulator_process(std::filesystem::path data_dir = {}, std::vector<std::string> extra_args = {});
     ~emulator_process();
     emulator_process(const emulator_process&) = delete;
     emulator_process& operator=(const emulator_process&) = delete;

@@ -18,6 +18,7 @@
 #include <scar/core/aws_config.hpp>
 #include <scar/core/error.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -42,6 +43,11 @@ struct options {
     /// fsync object data and metadata before acknowledging a write (durable across power
     /// loss; a killed emulator never loses an acknowledged write either way).
     bool fsync = true;
+    /// Lambda: concurrent executions account-wide.
+    int lambda_concurrency = 64;
+    /// Lambda: delay before the first retry of a failed asynchronous invocation (AWS waits
+    /// about a minute; tests shorten it).
+    std::chrono::milliseconds lambda_retry_delay{60'000};
 };
 
 /// One S3 event notification: a change that matched a bucket's notification configuration,

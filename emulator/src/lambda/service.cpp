@@ -1,0 +1,1351 @@
+#include "service.hpp"
+
+#include <scar/core/crypto.hpp>
+#include <scar/core/encoding.hpp>
+#include <scar/core/log.hpp>
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "../util.hpp"
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+namespace scar::emulator::lambda {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using inv_channel =
+    net::experimental::concurrent_channel<void(boost::system::error_code, std::shared_ptr<invocation>)>;
+using done_channel = net::experimental::concurrent_channel<void(boost::system::error_code, outcome)>;
+
+constexpr std::size_t max_sync_payload = 6 * 1024 * 1024;
+constexpr std::size_t max_async_payload = 1024 * 1024;
+constexpr std::size_t max_response = 6 * 1024 * 1024 + 100;
+constexpr std::chrono::seconds init_limit{10};
+
+struct invocation {
+    invocation(const net::any_io_executor& ex, std::string id_, std::string payload_)
+        : id(std::move(id_)), payload(std::move(payload_)), done(ex, 1) {}
+    std::string id;
+    std::string payload;
+    std::string arn;
+    std::string client_context;
+    std::int64_t deadline_ms = 0;
+    std::int64_t start_ms = 0;
+    std::string log;  ///< this invocation's log text, for LogType=Tail
+    done_channel done;
+    std::atomic<bool> finished{false};
+};
+
+struct environment {
+    environment(const net::any_io_executor& ex, std::string id_) : id(std::move(id_)), work(ex, 1) {}
+    std::string id;
+    std::weak_ptr<function> fn;
+    std::unique_ptr<host_process> proc;
+    inv_channel work;
+    std::shared_ptr<invocation> pending;  ///< handed over, not yet taken by `next`
+    std::shared_ptr<invocation> current;  ///< taken by `next`, not yet answered
+    bool busy = false;
+    bool dead = false;
+    bool initialized = false;
+    bool report_init = false;
+    std::int64_t started_ms = 0;
+    std::int64_t init_ms = 0;
+    std::int64_t idle_since = 0;
+    std::string log_stream;
+};
+
+struct function {
+    std::string name;
+    std::string arn;
+    std::string runtime;
+    std::string handler;
+    std::string role;
+    std::string description;
+    std::string package_type = "Zip";
+    std::string image_uri;
+    int memory = 128;
+    int timeout = 3;
+    int ephemeral = 512;
+    std::map<std::string, std::string> env;
+    std::vector<std::string> entry_point;
+    std::vector<std::string> command;
+    std::string working_dir;
+    std::string code_sha256;
+    std::int64_t code_size = 0;
+    std::string code_dir;  ///< unpacked zip, relative to the service root
+    std::string last_modified;
+    std::string revision;
+    std::string state = "Pending";
+    std::optional<int> reserved;
+    json::array statements;
+    std::vector<std::shared_ptr<environment>> envs;
+};
+
+namespace {
+
+error not_found(const std::string& arn) {
+    return make_error("ResourceNotFoundException", "Function not found: " + arn, 404);
+}
+
+error invalid(std::string message) {
+    return make_error("InvalidParameterValueException", std::move(message), 400);
+}
+
+std::string last_modified_now() {
+    // "2026-11-23T10:04:05.123+0000"
+    auto s = iso8601_ms(now_ms());
+    s.pop_back();
+    return s + "+0000";
+}
+
+std::string uuid() {
+    auto h = random_hex(16, false);
+    return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
+           h.substr(20);
+}
+
+std::string str(const json::object& o, std::string_view k) {
+    const auto* v = o.if_contains(k);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::optional<std::int64_t> num(const json::object& o, std::string_view k) {
+    const auto* v = o.if_contains(k);
+    if (v == nullptr) return std::nullopt;
+    if (v->is_int64()) return v->as_int64();
+    if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
+    return std::nullopt;
+}
+
+std::vector<std::string> strings(const json::value* v) {
+    std::vector<std::string> out;
+    if (v != nullptr && v->is_array())
+        for (const auto& s : v->as_array())
+            if (s.is_string()) out.emplace_back(s.as_string());
+    return out;
+}
+
+json::array to_array(const std::vector<std::string>& v) {
+    json::array a;
+    for (const auto& s : v) a.emplace_back(s);
+    return a;
+}
+
+json::object configuration(const function& f, bool full) {
+    json::object vars;
+    for (const auto& [k, v] : f.env) vars[k] = v;
+    json::object c{
+        {"FunctionName", f.name},
+        {"FunctionArn", f.arn},
+        {"Role", f.role},
+        {"CodeSize", f.code_size},
+        {"CodeSha256", f.code_sha256},
+        {"Description", f.description},
+        {"Timeout", f.timeout},
+        {"MemorySize", f.memory},
+        {"LastModified", f.last_modified},
+        {"Version", "$LATEST"},
+        {"Environment", {{"Variables", vars}}},
+        {"TracingConfig", {{"Mode", "PassThrough"}}},
+        {"RevisionId", f.revision},
+        {"PackageType", f.package_type},
+        {"Architectures", json::array{"x86_64"}},
+        {"EphemeralStorage", {{"Size", f.ephemeral}}},
+        {"SnapStart", {{"ApplyOn", "None"}, {"OptimizationStatus", "Off"}}},
+        {"LoggingConfig", {{"LogFormat", "Text"}, {"LogGroup", "/aws/lambda/" + f.name}}}};
+    if (f.package_type == "Zip") {
+        c["Runtime"] = f.runtime;
+        c["Handler"] = f.handler;
+    }
+    if (!f.entry_point.empty() || !f.command.empty() || !f.working_dir.empty()) {
+        json::object ic;
+        if (!f.entry_point.empty()) ic["EntryPoint"] = to_array(f.entry_point);
+        if (!f.command.empty()) ic["Command"] = to_array(f.command);
+        if (!f.working_dir.empty()) ic["WorkingDirectory"] = f.working_dir;
+        c["ImageConfigResponse"] = {{"ImageConfig", ic}};
+    }
+    if (full) {
+        c["State"] = f.state;
+        if (f.state == "Pending") {
+            c["StateReason"] = "The function is being created.";
+            c["StateReasonCode"] = "Creating";
+        }
+        c["LastUpdateStatus"] = "Successful";
+    }
+    return c;
+}
+
+/// Extracts a zip into `dir`, refusing entries that would land outside it.
+result<std::int64_t> extract_zip(const std::string& bytes, const fs::path& dir) {
+    archive* a = archive_read_new();
+    archive_read_support_format_zip(a);
+    std::unique_ptr<archive, decltype(&archive_read_free)> guard(a, archive_read_free);
+    if (archive_read_open_memory(a, bytes.data(), bytes.size()) != ARCHIVE_OK) {
+        return invalid("Could not unzip uploaded file. Please check your file, then try to upload again.");
+    }
+    std::int64_t unzipped = 0;
+    archive_entry* e = nullptr;
+    int r = ARCHIVE_OK;
+    while ((r = archive_read_next_header(a, &e)) == ARCHIVE_OK) {
+        const std::string name = archive_entry_pathname(e) != nullptr ? archive_entry_pathname(e) : "";
+        const fs::path rel = fs::path(name).lexically_normal();
+        if (name.empty() || rel.is_absolute() || rel.empty() || *rel.begin() == "..") {
+            return invalid(
+                "the zip entry '" + name +
+                "' points outside the function's directory; rebuild the zip with relative paths"
+            );
+        }
+        const fs::path target = dir / rel;
+        std::error_code ec;
+        const auto type = archive_entry_filetype(e);
+        if (type == AE_IFDIR) {
+            fs::create_directories(target, ec);
+            continue;
+        }
+        if (type != AE_IFREG) continue;  // links and devices are not part of Lambda packages
+        fs::create_directories(target.parent_path(), ec);
+        std::ofstream out(target, std::ios::binary | std::ios::trunc);
+        const void* buf = nullptr;
+        std::size_t size = 0;
+        la_int64_t offset = 0;
+        while (archive_read_data_block(a, &buf, &size, &offset) == ARCHIVE_OK) {
+            out.write(static_cast<const char*>(buf), static_cast<std::streamsize>(size));
+            unzipped += static_cast<std::int64_t>(size);
+        }
+        out.close();
+        auto mode = archive_entry_perm(e);
+        if (mode == 0) mode = 0644;
+        ::chmod(target.c_str(), mode | 0444);
+        if (unzipped > 262144000) return invalid("Unzipped size must be smaller than 262144000 bytes");
+    }
+    if (r != ARCHIVE_EOF) {
+        return invalid("Could not unzip uploaded file. Please check your file, then try to upload again.");
+    }
+    return unzipped;
+}
+
+std::string error_json(std::string_view type, std::string_view message) {
+    return json::serialize(json::object{{"errorType", type}, {"errorMessage", message}});
+}
+
+long max_rss_mb(pid_t pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.starts_with("VmHWM:")) return (std::stol(line.substr(6)) + 1023) / 1024;
+    return 0;
+}
+
+}  // namespace
+
+result<std::shared_ptr<service>> service::open(settings s, std::shared_ptr<logs::service> logs) {
+    auto svc = std::make_shared<service>(std::move(s), std::move(logs));
+    if (auto ok = svc->load(); !ok) return ok.error();
+    return svc;
+}
+
+service::~service() {
+    stop_all();
+}
+
+void service::stop_all() {
+    std::vector<std::shared_ptr<environment>> all;
+    {
+        const std::lock_guard lock(mutex_);
+        for (auto& [id, e] : environments_) all.push_back(e);
+    }
+    for (auto& e : all) retire(e, "shutdown");
+}
+
+std::string service::function_arn(const std::string& name) const {
+    return "arn:aws:lambda:" + settings_.region + ":" + settings_.account + ":function:" + name;
+}
+
+result<void> service::load() {
+    std::error_code ec;
+    fs::create_directories(settings_.root / "functions", ec);
+    if (ec)
+        return make_error(
+            "ServiceException",
+            "cannot create '" + settings_.root.string() + "': " + ec.message(),
+            500
+        );
+    for (const auto& d : fs::directory_iterator(settings_.root / "functions", ec)) {
+        std::ifstream in(d.path() / "function.json");
+        if (!in) continue;
+        std::stringstream ss;
+        ss << in.rdbuf();
+        boost::system::error_code jec;
+        auto v = json::parse(ss.str(), jec);
+        if (jec || !v.is_object()) continue;
+        const auto& o = v.as_object();
+        auto f = std::make_shared<function>();
+        f->name = str(o, "name");
+        f->arn = function_arn(f->name);
+        f->runtime = str(o, "runtime");
+        f->handler = str(o, "handler");
+        f->role = str(o, "role");
+        f->description = str(o, "description");
+        f->package_type = str(o, "package_type");
+        f->image_uri = str(o, "image_uri");
+        f->memory = static_cast<int>(num(o, "memory").value_or(128));
+        f->timeout = static_cast<int>(num(o, "timeout").value_or(3));
+        f->ephemeral = static_cast<int>(num(o, "ephemeral").value_or(512));
+        if (const auto* e = o.if_contains("env"); e != nullptr && e->is_object())
+            for (const auto& [k, val] : e->as_object())
+                if (val.is_string()) f->env[std::string(k)] = std::string(val.as_string());
+        f->entry_point = strings(o.if_contains("entry_point"));
+        f->command = strings(o.if_contains("command"));
+        f->working_dir = str(o, "working_dir");
+        f->code_sha256 = str(o, "code_sha256");
+        f->code_size = num(o, "code_size").value_or(0);
+        f->code_dir = str(o, "code_dir");
+        f->last_modified = str(o, "last_modified");
+        f->revision = str(o, "revision");
+        f->state = "Active";
+        if (const auto r = num(o, "reserved")) f->reserved = static_cast<int>(*r);
+        if (const auto* st = o.if_contains("statements"); st != nullptr && st->is_array())
+            f->statements = st->as_array();
+        functions_.emplace(f->name, std::move(f));
+    }
+    return {};
+}
+
+result<void> service::save(const function& f) const {
+    json::object env;
+    for (const auto& [k, v] : f.env) env[k] = v;
+    json::object o{
+        {"name", f.name},
+        {"runtime", f.runtime},
+        {"handler", f.handler},
+        {"role", f.role},
+        {"description", f.description},
+        {"package_type", f.package_type},
+        {"image_uri", f.image_uri},
+        {"memory", f.memory},
+        {"timeout", f.timeout},
+        {"ephemeral", f.ephemeral},
+        {"env", env},
+        {"entry_point", to_array(f.entry_point)},
+        {"command", to_array(f.command)},
+        {"working_dir", f.working_dir},
+        {"code_sha256", f.code_sha256},
+        {"code_size", f.code_size},
+        {"code_dir", f.code_dir},
+        {"last_modified", f.last_modified},
+        {"revision", f.revision},
+        {"statements", f.statements}};
+    if (f.reserved) o["reserved"] = *f.reserved;
+    const fs::path dir = settings_.root / "functions" / f.name;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    const fs::path tmp = dir / ("function.json." + random_hex(6, false) + ".tmp");
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << json::serialize(o);
+        if (!out) return make_error("ServiceException", "cannot write '" + tmp.string() + "'", 500);
+    }
+    fs::rename(tmp, dir / "function.json", ec);
+    if (ec)
+        return make_error("ServiceException", "cannot save function '" + f.name + "': " + ec.message(), 500);
+    return {};
+}
+
+result<std::shared_ptr<function>> service::find(const std::string& name_or_arn) const {
+    std::string name = name_or_arn;
+    if (const auto at = name.find(":function:"); at != std::string::npos) name = name.substr(at + 10);
+    if (const auto colon = name.find(':'); colon != std::string::npos) name.resize(colon);  // qualifier
+    const std::lock_guard lock(mutex_);
+    const auto it = functions_.find(name);
+    if (it == functions_.end()) return not_found(function_arn(name));
+    return it->second;
+}
+
+result<void> service::unpack_code(function& f, const std::string& zip_base64) {
+    const auto zip = encoding::base64_decode(zip_base64);
+    if (!zip) return invalid("Code.ZipFile is not valid base64");
+    if (zip->size() > 52428800) return invalid("Zipped size must be smaller than 52428800 bytes");
+    const std::string rel = "functions/" + f.name + "/code-" + random_hex(6, false);
+    const fs::path dir = settings_.root / rel;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    auto unzipped = extract_zip(*zip, dir);
+    if (!unzipped) {
+        fs::remove_all(dir, ec);
+        return unzipped.error();
+    }
+    const auto digest = crypto::sha256_of(*zip);
+    f.code_sha256 = encoding::base64_encode(std::span<const std::uint8_t>(digest.data(), digest.size()));
+    f.code_size = static_cast<std::int64_t>(zip->size());
+    if (!f.code_dir.empty()) fs::remove_all(settings_.root / f.code_dir, ec);
+    f.code_dir = rel;
+    return {};
+}
+
+/// Applies the configuration fields of a Create/UpdateFunctionConfiguration body.
+static result<void> apply_config(function& f, const json::object& in) {
+    if (const auto t = num(in, "Timeout")) {
+        if (*t < 1 || *t > 900)
+            return invalid("Timeout must be between 1 and 900 seconds, not " + std::to_string(*t));
+        f.timeout = static_cast<int>(*t);
+    }
+    if (const auto m = num(in, "MemorySize")) {
+        if (*m < 128 || *m > 10240)
+            return invalid("MemorySize must be between 128 and 10240 MB, not " + std::to_string(*m));
+        f.memory = static_cast<int>(*m);
+    }
+    if (const auto* e = in.if_contains("EphemeralStorage"); e != nullptr && e->is_object()) {
+        const auto s = num(e->as_object(), "Size").value_or(512);
+        if (s < 512 || s > 10240) return invalid("EphemeralStorage.Size must be between 512 and 10240 MB");
+        f.ephemeral = static_cast<int>(s);
+    }
+    if (in.contains("Description")) f.description = str(in, "Description");
+    if (in.contains("Role")) f.role = str(in, "Role");
+    if (in.contains("Handler")) f.handler = str(in, "Handler");
+    if (in.contains("Runtime")) f.runtime = str(in, "Runtime");
+    if (const auto* e = in.if_contains("Environment"); e != nullptr && e->is_object()) {
+        f.env.clear();
+        std::size_t total = 0;
+        if (const auto* vars = e->as_object().if_contains("Variables");
+            vars != nullptr && vars->is_object()) {
+            for (const auto& [k, v] : vars->as_object()) {
+                const std::string key(k);
+                static const std::regex reserved(
+                    "^(_HANDLER|_X_AMZN_TRACE_ID|AWS_REGION|AWS_EXECUTION_ENV|AWS_LAMBDA_FUNCTION_NAME|"
+                    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE|AWS_LAMBDA_FUNCTION_VERSION|AWS_LAMBDA_INITIALIZATION_"
+                    "TYPE|"
+                    "AWS_LAMBDA_LOG_GROUP_NAME|AWS_LAMBDA_LOG_STREAM_NAME|AWS_ACCESS_KEY|AWS_ACCESS_KEY_ID|"
+                    "AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_LAMBDA_RUNTIME_API|LAMBDA_TASK_ROOT|"
+                    "LAMBDA_RUNTIME_DIR)$"
+                );
+                if (std::regex_match(key, reserved)) {
+                    return invalid(
+                        "Lambda was unable to configure your environment variables because the environment "
+                        "variables you have provided contains reserved keys that are currently not supported "
+                        "for "
+                        "modification. Reserved keys used in this request: " +
+                        key
+                    );
+                }
+                f.env[key] = v.is_string() ? std::string(v.as_string()) : json::serialize(v);
+                total += key.size() + f.env[key].size();
+            }
+        }
+        if (total > 4096) {
+            return invalid(
+                "Lambda was unable to configure your environment variables because the environment variables "
+                "you have provided exceeded the 4KB limit"
+            );
+        }
+    }
+    if (const auto* ic = in.if_contains("ImageConfig"); ic != nullptr && ic->is_object()) {
+        f.entry_point = strings(ic->as_object().if_contains("EntryPoint"));
+        f.command = strings(ic->as_object().if_contains("Command"));
+        f.working_dir = str(ic->as_object(), "WorkingDirectory");
+    }
+    return {};
+}
+
+result<std::string> service::create_function(const std::string& body) {
+    boost::system::error_code jec;
+    auto doc = json::parse(body, jec);
+    if (jec || !doc.is_object())
+        return make_error("InvalidRequestContentException", "the request body is not a JSON object", 400);
+    const auto& in = doc.as_object();
+    auto f = std::make_shared<function>();
+    f->name = str(in, "FunctionName");
+    static const std::regex name_re("^[a-zA-Z0-9-_]{1,64}$");
+    if (!std::regex_match(f->name, name_re)) {
+        return make_error(
+            "ValidationException",
+            "1 validation error detected: Value '" + f->name +
+                "' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression "
+                "pattern: "
+                "[a-zA-Z0-9-_]{1,64}",
+            400
+        );
+    }
+    f->arn = function_arn(f->name);
+    f->package_type = in.contains("PackageType") ? str(in, "PackageType") : "Zip";
+    if (f->package_type != "Zip" && f->package_type != "Image")
+        return invalid("PackageType must be Zip or Image");
+    if (auto ok = apply_config(*f, in); !ok) return ok.error();
+    if (f->role.empty()) return invalid("Role is required: an IAM role ARN (the emulator does not check it)");
+    const auto* code = in.if_contains("Code");
+    if (code == nullptr || !code->is_object()) return invalid("Code is required");
+    {
+        const std::lock_guard lock(mutex_);
+        if (functions_.contains(f->name)) {
+            return make_error("ResourceConflictException", "Function already exist: " + f->name, 409);
+        }
+    }
+    if (f->package_type == "Image") {
+        f->image_uri = str(code->as_object(), "ImageUri");
+        if (f->image_uri.empty()) return invalid("Code.ImageUri is required for PackageType Image");
+        return invalid(
+            "Image functions need the emulator's container sandbox, which is not available yet; package the "
+            "function as a Zip with a 'bootstrap' (Runtime provided.al2023) for now"
+        );
+    }
+    if (f->runtime != "provided.al2023" && f->runtime != "provided.al2" && f->runtime != "provided") {
+        return invalid(
+            "The emulator runs Zip functions with a custom runtime only: set Runtime to provided.al2023 (or "
+            "provided.al2) and put an executable 'bootstrap' at the root of the zip; '" +
+            f->runtime + "' is not supported"
+        );
+    }
+    const auto zip = str(code->as_object(), "ZipFile");
+    if (zip.empty()) return invalid("Code.ZipFile is required (S3 code locations are not supported yet)");
+    if (auto ok = unpack_code(*f, zip); !ok) return ok.error();
+    f->last_modified = last_modified_now();
+    f->revision = uuid();
+    if (auto ok = save(*f); !ok) return ok.error();
+    auto out = json::serialize(configuration(*f, true));
+    const std::lock_guard lock(mutex_);
+    if (!functions_.emplace(f->name, f).second) {
+        return make_error("ResourceConflictException", "Function already exist: " + f->name, 409);
+    }
+    return out;
+}
+
+result<std::string> service::update_function(const std::string& name, const std::string& body, bool code) {
+    auto f = find(name);
+    if (!f) return f.error();
+    boost::system::error_code jec;
+    auto doc = json::parse(body.empty() ? "{}" : body, jec);
+    if (jec || !doc.is_object())
+        return make_error("InvalidRequestContentException", "the request body is not a JSON object", 400);
+    const auto& in = doc.as_object();
+    function updated = **f;
+    updated.envs.clear();
+    if (const auto rev = str(in, "RevisionId"); !rev.empty() && rev != updated.revision) {
+        return make_error(
+            "PreconditionFailedException",
+            "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias "
+            "API to "
+            "retrieve the latest Revision Id",
+            412
+        );
+    }
+    if (code) {
+        const auto zip = str(in, "ZipFile");
+        if (zip.empty())
+            return invalid("ZipFile is required (ImageUri and S3 locations are not supported yet)");
+        if (auto ok = unpack_code(updated, zip); !ok) return ok.error();
+    } else if (auto ok = apply_config(updated, in); !ok) {
+        return ok.error();
+    }
+    updated.last_modified = last_modified_now();
+    updated.revision = uuid();
+    if (auto ok = save(updated); !ok) return ok.error();
+    std::vector<std::shared_ptr<environment>> old;
+    {
+        const std::lock_guard lock(mutex_);
+        auto& live = **f;
+        old = live.envs;
+        auto envs = std::move(live.envs);
+        live = std::move(updated);
+        live.envs = std::move(envs);
+        live.state = "Active";
+    }
+    // New invocations get environments with the new code or configuration.
+    for (auto& e : old) {
+        const std::lock_guard lock(mutex_);
+        if (!e->busy) {
+            e->dead = true;
+            if (e->proc) e->proc->kill();
+        }
+    }
+    const std::lock_guard lock(mutex_);
+    return json::serialize(configuration(**f, true));
+}
+
+void service::write_error(exchange& ex, const error& e) const {
+    ex.status = e.http_status != 0 ? e.http_status : 500;
+    ex.set_header("Content-Type", "application/json");
+    ex.set_header("x-amzn-ErrorType", e.code);
+    ex.set_header("x-amzn-RequestId", ex.request_id);
+    json::object body{{"Type", ex.status >= 500 ? "Service" : "User"}, {"message", e.message}};
+    if (e.code == "TooManyRequestsException")
+        body["Reason"] = "ReservedFunctionConcurrentInvocationLimitExceeded";
+    ex.response_body = json::serialize(body);
+}
+
+net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request&) {
+    ex.set_header("x-amzn-RequestId", ex.request_id);
+    std::vector<std::string> parts;
+    {
+        std::string_view p = ex.path;
+        while (!p.empty()) {
+            if (p.front() == '/') p.remove_prefix(1);
+            const auto slash = p.find('/');
+            auto seg = p.substr(0, slash);
+            auto decoded = encoding::uri_decode(seg);
+            if (!seg.empty()) parts.push_back(decoded ? *decoded : std::string(seg));
+            p = slash == std::string_view::npos ? std::string_view{} : p.substr(slash);
+        }
+    }
+    const std::string& m = ex.method;
+    const std::string body = ex.body.value_or("");
+    const auto respond = [&ex, this](result<std::string> r, int status = 200) {
+        if (!r) {
+            write_error(ex, r.error());
+            return;
+        }
+        ex.status = status;
+        ex.set_header("Content-Type", "application/json");
+        ex.response_body = std::move(*r);
+    };
+    const std::size_t n = parts.size();
+    const std::string version = n > 0 ? parts[0] : "";
+    const bool functions = n >= 2 && parts[1] == "functions";
+    if (version == "2015-03-31" && functions && n == 2) {
+        if (m == "POST") {
+            respond(create_function(body), 201);
+            co_return;
+        }
+        if (m == "GET") {
+            const auto* marker = ex.param("Marker");
+            std::size_t max = 50;
+            if (const auto* mi = ex.param("MaxItems")) max = std::clamp<std::size_t>(std::stoul(*mi), 1, 50);
+            json::array out;
+            std::string next;
+            const std::lock_guard lock(mutex_);
+            for (auto it = marker != nullptr ? functions_.upper_bound(*marker) : functions_.begin();
+                 it != functions_.end();
+                 ++it) {
+                if (out.size() == max) {
+                    next = std::prev(it)->first;
+                    break;
+                }
+                out.push_back(configuration(*it->second, false));
+            }
+            json::object res{{"Functions", out}};
+            if (!next.empty()) res["NextMarker"] = next;
+            respond(json::serialize(res));
+            co_return;
+        }
+    }
+    if (version == "2016-08-19" && n == 2 && parts[1] == "account-settings" && m == "GET") {
+        int reserved = 0;
+        std::size_t count = 0;
+        {
+            const std::lock_guard lock(mutex_);
+            for (const auto& [k, f] : functions_) reserved += f->reserved.value_or(0);
+            count = functions_.size();
+        }
+        respond(json::serialize(json::object{
+            {"AccountLimit",
+             {{"TotalCodeSize", 80530636800LL},
+              {"CodeSizeUnzipped", 262144000},
+              {"CodeSizeZipped", 52428800},
+              {"ConcurrentExecutions", settings_.account_concurrency},
+              {"UnreservedConcurrentExecutions", settings_.account_concurrency - reserved}}},
+            {"AccountUsage", {{"TotalCodeSize", 0}, {"FunctionCount", count}}}}));
+        co_return;
+    }
+    if (!functions || n < 3) {
+        write_error(
+            ex,
+            make_error(
+                "UnknownOperationException",
+                "the emulator's Lambda does not serve " + m + " " + ex.path,
+                404
+            )
+        );
+        co_return;
+    }
+    const std::string& name = parts[2];
+    auto fn = find(name);
+    if (!fn) {
+        write_error(ex, fn.error());
+        co_return;
+    }
+    const std::string sub = n >= 4 ? parts[3] : "";
+    if (version == "2015-03-31" && sub.empty()) {
+        if (m == "GET") {
+            const std::lock_guard lock(mutex_);
+            auto& f = **fn;
+            const bool first_look = f.state == "Pending";
+            f.state = "Active";  // Pending is seen by the create response only
+            json::object res{
+                {"Configuration", configuration(f, true)},
+                {"Code", {{"RepositoryType", "S3"}, {"Location", ""}}}};
+            if (f.reserved) res["Concurrency"] = {{"ReservedConcurrentExecutions", *f.reserved}};
+            (void)first_look;
+            respond(json::serialize(res));
+        } else if (m == "DELETE") {
+            std::vector<std::shared_ptr<environment>> envs;
+            {
+                const std::lock_guard lock(mutex_);
+                envs = (*fn)->envs;
+                functions_.erase((*fn)->name);
+            }
+            for (auto& e : envs) retire(e, "function deleted");
+            std::error_code ec;
+            fs::remove_all(settings_.root / "functions" / (*fn)->name, ec);
+            ex.status = 204;
+        } else {
+            write_error(ex, make_error("MethodNotAllowed", "use GET or DELETE on a function", 405));
+        }
+        co_return;
+    }
+    if (version == "2015-03-31" && sub == "configuration") {
+        if (m == "GET") {
+            const std::lock_guard lock(mutex_);
+            (*fn)->state = "Active";
+            respond(json::serialize(configuration(**fn, true)));
+        } else {
+            respond(update_function(name, body, false));
+        }
+        co_return;
+    }
+    if (version == "2015-03-31" && sub == "code" && m == "PUT") {
+        respond(update_function(name, body, true));
+        co_return;
+    }
+    if (version == "2015-03-31" && sub == "invocations" && m == "POST") {
+        co_await invoke(ex, name);
+        co_return;
+    }
+    if (sub == "concurrency") {
+        const std::lock_guard lock(mutex_);
+        auto& f = **fn;
+        if (m == "PUT") {
+            boost::system::error_code jec;
+            auto doc = json::parse(body, jec);
+            const auto v =
+                !jec && doc.is_object() ? num(doc.as_object(), "ReservedConcurrentExecutions") : std::nullopt;
+            if (!v || *v < 0 || *v > settings_.account_concurrency) {
+                write_error(
+                    ex,
+                    invalid(
+                        "ReservedConcurrentExecutions must be between 0 and the account limit of " +
+                        std::to_string(settings_.account_concurrency)
+                    )
+                );
+                co_return;
+            }
+            f.reserved = static_cast<int>(*v);
+            (void)save(f);
+            respond(json::serialize(json::object{{"ReservedConcurrentExecutions", *v}}));
+        } else if (m == "DELETE") {
+            f.reserved.reset();
+            (void)save(f);
+            ex.status = 204;
+        } else {
+            respond(
+                f.reserved ? json::serialize(json::object{{"ReservedConcurrentExecutions", *f.reserved}})
+                           : std::string("{}")
+            );
+        }
+        co_return;
+    }
+    if (sub == "policy") {
+        const std::lock_guard lock(mutex_);
+        auto& f = **fn;
+        if (m == "POST") {
+            boost::system::error_code jec;
+            auto doc = json::parse(body, jec);
+            if (jec || !doc.is_object()) {
+                write_error(
+                    ex,
+                    make_error("InvalidRequestContentException", "the request body is not a JSON object", 400)
+                );
+                co_return;
+            }
+            const auto& in = doc.as_object();
+            const auto sid = str(in, "StatementId");
+            for (const auto& s : f.statements) {
+                if (s.is_object() && str(s.as_object(), "Sid") == sid) {
+                    write_error(
+                        ex,
+                        make_error(
+                            "ResourceConflictException",
+                            "The statement id (" + sid +
+                                ") provided already exists. Please provide a new statement id, or remove the "
+                                "existing statement.",
+                            409
+                        )
+                    );
+                    co_return;
+                }
+            }
+            const auto principal = str(in, "Principal");
+            json::object st{
+                {"Sid", sid},
+                {"Effect", "Allow"},
+                {"Principal",
+                 principal.find('.') != std::string::npos ? json::object{{"Service", principal}}
+                                                          : json::object{{"AWS", principal}}},
+                {"Action", str(in, "Action")},
+                {"Resource", f.arn}};
+            if (const auto src = str(in, "SourceArn"); !src.empty())
+                st["Condition"] = {{"ArnLike", {{"AWS:SourceArn", src}}}};
+            f.statements.push_back(st);
+            f.revision = uuid();
+            (void)save(f);
+            respond(json::serialize(json::object{{"Statement", json::serialize(st)}}), 201);
+        } else if (m == "GET") {
+            if (f.statements.empty()) {
+                write_error(
+                    ex,
+                    make_error(
+                        "ResourceNotFoundException",
+                        "No policy is associated with the given resource.",
+                        404
+                    )
+                );
+                co_return;
+            }
+            const json::object policy{
+                {"Version", "2012-10-17"},
+                {"Id", "default"},
+                {"Statement", f.statements}};
+            respond(
+                json::serialize(json::object{{"Policy", json::serialize(policy)}, {"RevisionId", f.revision}})
+            );
+        } else if (m == "DELETE" && n >= 5) {
+            const auto before = f.statements.size();
+            json::array kept;
+            for (const auto& s : f.statements)
+                if (!(s.is_object() && str(s.as_object(), "Sid") == parts[4])) kept.push_back(s);
+            if (kept.size() == before) {
+                write_error(
+                    ex,
+                    make_error(
+                        "ResourceNotFoundException",
+                        "Statement " + parts[4] + " is not found in resource policy.",
+                        404
+                    )
+                );
+                co_return;
+            }
+            f.statements = std::move(kept);
+            f.revision = uuid();
+            (void)save(f);
+            ex.status = 204;
+        }
+        co_return;
+    }
+    write_error(
+        ex,
+        make_error(
+            "UnknownOperationException",
+            "the emulator's Lambda does not implement " + m + " " + ex.path +
+                " (versions, aliases, layers, event invoke configs and tags are not served yet)",
+            404
+        )
+    );
+}
+
+result<std::shared_ptr<environment>> service::launch(
+    const std::shared_ptr<function>& fn,
+    const net::any_io_executor& exec
+) {
+    auto env = std::make_shared<environment>(exec, random_hex(16, false));
+    env->fn = fn;
+    env->started_ms = now_ms();
+    const auto date = iso8601_ms(env->started_ms);
+    env->log_stream =
+        date.substr(0, 4) + "/" + date.substr(5, 2) + "/" + date.substr(8, 2) + "/[$LATEST]" + env->id;
+    const fs::path code = settings_.root / fn->code_dir;
+    launch_spec spec;
+    spec.argv = {(code / "bootstrap").string()};
+    spec.cwd = code;
+    for (const auto& [k, v] : fn->env) spec.env.push_back(k + "=" + v);
+    const std::vector<std::pair<std::string, std::string>> platform = {
+        {"AWS_LAMBDA_RUNTIME_API", runtime_address_ + "/_runtime/" + env->id},
+        {"_HANDLER", fn->handler},
+        {"LAMBDA_TASK_ROOT", code.string()},
+        {"LAMBDA_RUNTIME_DIR", code.string()},
+        {"AWS_LAMBDA_FUNCTION_NAME", fn->name},
+        {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", std::to_string(fn->memory)},
+        {"AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"},
+        {"AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"},
+        {"AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/" + fn->name},
+        {"AWS_LAMBDA_LOG_STREAM_NAME", env->log_stream},
+        {"AWS_REGION", settings_.region},
+        {"AWS_DEFAULT_REGION", settings_.region},
+        {"AWS_ACCESS_KEY_ID", settings_.access_key},
+        {"AWS_SECRET_ACCESS_KEY", settings_.secret_key},
+        {"AWS_ENDPOINT_URL", "http://" + runtime_address_},
+        {"TZ", ":UTC"},
+        {"LANG", "en_US.UTF-8"},
+        {"PATH", "/usr/local/bin:/usr/bin:/bin"}};
+    for (const auto& [k, v] : platform) spec.env.push_back(k + "=" + v);
+    std::weak_ptr<environment> weak = env;
+    auto proc = host_process::start(
+        spec,
+        [this, weak](std::string_view line) {
+            if (auto e = weak.lock()) log(e, std::string(line));
+        },
+        [this, weak](int status) {
+            auto e = weak.lock();
+            if (!e) return;
+            std::string reason =
+                WIFEXITED(status)
+                    ? "Runtime exited with error: exit status " + std::to_string(WEXITSTATUS(status))
+                    : "Runtime exited with error: signal: " + std::string(strsignal(WTERMSIG(status)));
+            if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                reason = "Runtime exited without providing a reason";
+            retire(e, reason);
+        }
+    );
+    if (!proc) return proc.error();
+    env->proc = std::move(*proc);
+    fn->envs.push_back(env);
+    environments_[env->id] = env;
+    ++running_;
+    return env;
+}
+
+void service::log(
+    const std::shared_ptr<environment>& env,
+    std::string line,
+    const std::shared_ptr<invocation>& inv
+) {
+    const auto fn = env->fn.lock();
+    if (!fn) return;
+    {
+        const std::lock_guard lock(mutex_);
+        if (const auto& target = inv ? inv : env->current) target->log.append(line).push_back('\n');
+    }
+    (void)logs_->append("/aws/lambda/" + fn->name, env->log_stream, {{now_ms(), 0, std::move(line)}});
+}
+
+void service::retire(const std::shared_ptr<environment>& env, const std::string& reason) {
+    std::shared_ptr<invocation> orphan;
+    {
+        const std::lock_guard lock(mutex_);
+        if (environments_.erase(env->id) == 0) return;  // already retired
+        env->dead = true;
+        --running_;
+        if (auto fn = env->fn.lock()) std::erase(fn->envs, env);
+        orphan = env->current ? env->current : env->pending;
+        env->current.reset();
+        env->pending.reset();
+    }
+    if (env->proc) env->proc->kill();
+    env->work.close();
+    if (orphan && !orphan->finished.exchange(true)) {
+        orphan->done.try_send(
+            boost::system::error_code{},
+            outcome{true, error_json("Runtime.ExitError", "RequestId: " + orphan->id + " Error: " + reason)}
+        );
+    }
+}
+
+net::awaitable<outcome> service::run(
+    std::shared_ptr<function> fn,
+    std::shared_ptr<invocation> inv,
+    std::string* log_tail
+) {
+    using namespace net::experimental::awaitable_operators;
+    const auto exec = co_await net::this_coro::executor;
+    std::shared_ptr<environment> env;
+    bool cold = false;
+    {
+        const std::lock_guard lock(mutex_);
+        const auto now = now_ms();
+        // Reclaim environments idle for too long (lazily, here).
+        std::vector<std::shared_ptr<environment>> stale;
+        for (const auto& e : fn->envs) {
+            if (!e->busy && !e->dead && e->idle_since != 0 &&
+                now - e->idle_since >
+                    std::chrono::duration_cast<std::chrono::milliseconds>(settings_.idle_timeout).count()) {
+                stale.push_back(e);
+            }
+        }
+        for (const auto& e : stale) {
+            e->dead = true;
+            if (e->proc) e->proc->kill();
+        }
+        for (const auto& e : fn->envs) {
+            if (!e->busy && !e->dead) {
+                env = e;
+                break;
+            }
+        }
+        if (!env) {
+            const int mine = static_cast<int>(fn->envs.size());
+            if ((fn->reserved && mine >= *fn->reserved) || running_ >= settings_.account_concurrency) {
+                throw aws_exception(make_error("TooManyRequestsException", "Rate Exceeded.", 429));
+            }
+            if (!fs::exists(settings_.root / fn->code_dir / "bootstrap")) {
+                co_return outcome{
+                    true,
+                    error_json(
+                        "Runtime.InvalidEntrypoint",
+                        "RequestId: " + inv->id +
+                            " Error: Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]"
+                    )};
+            }
+            auto launched = launch(fn, exec);
+            if (!launched) throw aws_exception(launched.error());
+            env = *launched;
+            env->report_init = true;
+            cold = true;
+        }
+        env->busy = true;
+        env->pending = inv;
+        inv->start_ms = now;
+        inv->deadline_ms = now + fn->timeout * 1000LL;
+    }
+    env->work.try_send(boost::system::error_code{}, inv);
+    net::steady_timer timer(exec);
+    timer.expires_after(std::chrono::seconds(fn->timeout) + (cold ? init_limit : std::chrono::seconds(0)));
+    auto winner = co_await (
+        inv->done.async_receive(net::as_tuple(net::use_awaitable)) ||
+        timer.async_wait(net::as_tuple(net::use_awaitable))
+    );
+    if (winner.index() == 0) {
+        auto [ec, out] = std::get<0>(winner);
+        if (log_tail != nullptr) {
+            const std::lock_guard lock(mutex_);
+            *log_tail = inv->log;
+        }
+        if (!ec) co_return out;
+    }
+    if (inv->finished.exchange(true)) {
+        // answered just as the deadline passed
+        auto [ec, out] = co_await inv->done.async_receive(net::as_tuple(net::use_awaitable));
+        if (!ec) co_return out;
+    }
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.2f", static_cast<double>(fn->timeout));
+    const std::string message = "RequestId: " + inv->id + " Error: Task timed out after " + secs + " seconds";
+    log(env,
+        std::string(iso8601_ms(now_ms())) + " " + inv->id + " Task timed out after " + secs + " seconds",
+        inv);
+    retire(env, "timeout");
+    if (log_tail != nullptr) {
+        const std::lock_guard lock(mutex_);
+        *log_tail = inv->log;
+    }
+    co_return outcome{true, error_json("Sandbox.Timedout", message)};
+}
+
+net::awaitable<void> service::invoke(exchange& ex, const std::string& name) {
+    auto fn = find(name);
+    if (!fn) {
+        write_error(ex, not_found(function_arn(name) + ":$LATEST"));
+        co_return;
+    }
+    const auto type = std::string(ex.header("x-amz-invocation-type").value_or("RequestResponse"));
+    if (type != "RequestResponse" && type != "Event" && type != "DryRun") {
+        write_error(
+            ex,
+            invalid("X-Amz-Invocation-Type must be RequestResponse, Event or DryRun, not '" + type + "'")
+        );
+        co_return;
+    }
+    std::string payload = ex.body.value_or("");
+    if (payload.empty()) payload = "{}";
+    const std::size_t limit = type == "Event" ? max_async_payload : max_sync_payload;
+    if (payload.size() > limit) {
+        write_error(
+            ex,
+            make_error(
+                "RequestEntityTooLargeException",
+                type == "Event"
+                    ? std::to_string(payload.size()) +
+                          " byte payload is too large for the Event invocation type (limit " +
+                          std::to_string(limit) + " bytes)"
+                    : "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+                413
+            )
+        );
+        co_return;
+    }
+    boost::system::error_code jec;
+    (void)json::parse(payload, jec);
+    if (jec) {
+        write_error(
+            ex,
+            make_error(
+                "InvalidRequestContentException",
+                "Could not parse request body into json: Could not parse payload into json: " + jec.message(),
+                400
+            )
+        );
+        co_return;
+    }
+    {
+        const std::lock_guard lock(mutex_);
+        (*fn)->state = "Active";
+    }
+    if (type == "DryRun") {
+        ex.status = 204;
+        co_return;
+    }
+    if (type == "Event") {
+        if (!invoke_event((*fn)->name, std::move(payload))) {
+            write_error(ex, not_found(function_arn(name)));
+            co_return;
+        }
+        ex.status = 202;
+        co_return;
+    }
+    const auto exec = co_await net::this_coro::executor;
+    auto inv = std::make_shared<invocation>(exec, uuid(), std::move(payload));
+    ex.set_header("x-amzn-RequestId", inv->id);
+    inv->arn = (*fn)->arn;
+    if (const auto cc = ex.header("x-amz-client-context")) {
+        if (auto decoded = encoding::base64_decode(*cc)) inv->client_context = *decoded;
+    }
+    std::string tail;
+    outcome out;
+    try {
+        out = co_await run(*fn, inv, &tail);
+    } catch (const aws_exception& e) {
+        write_error(ex, e.err());
+        co_return;
+    }
+    ex.status = 200;
+    ex.set_header("X-Amz-Executed-Version", "$LATEST");
+    ex.set_header("Content-Type", "application/json");
+    if (out.function_error) ex.set_header("X-Amz-Function-Error", "Unhandled");
+    if (ex.header("x-amz-log-type").value_or("None") == "Tail") {
+        if (tail.size() > 4096) tail.erase(0, tail.size() - 4096);
+        ex.set_header("X-Amz-Log-Result", encoding::base64_encode(tail));
+    }
+    ex.response_body = std::move(out.body);
+}
+
+void service::dead_letter(const std::string& function_name, const std::string& payload) {
+    const std::string line =
+        json::serialize(
+            json::object{{"function", function_name}, {"payload", payload}, {"time", iso8601_ms(now_ms())}}
+        ) +
+        "\n";
+    const std::lock_guard lock(mutex_);
+    std::ofstream(settings_.root / "dead-letters.jsonl", std::ios::app) << line;
+    scar::log::warn(
+        "lambda: an event for '",
+        function_name,
+        "' failed 3 attempts; kept in the dead-letter store"
+    );
+}
+
+std::vector<std::string> service::dead_letters() const {
+    const std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    std::ifstream in(settings_.root / "dead-letters.jsonl");
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) out.push_back(line);
+    return out;
+}
+
+bool service::invoke_event(const std::string& function_arn_or_name, std::string payload) {
+    auto fn = find(function_arn_or_name);
+    if (!fn) return false;
+    // Not durable yet: an event still queued when the emulator stops is lost.
+    net::any_io_executor exec = executor_;
+    if (!exec) return false;
+    net::co_spawn(
+        exec,
+        [](service* self, std::shared_ptr<function> f, std::string body) -> net::awaitable<void> {
+            const auto ex = co_await net::this_coro::executor;
+            // AWS: two retries after a function error, about 1 and 2 minutes apart.
+            for (int attempt = 0; attempt < 3; ++attempt) {
+                auto inv = std::make_shared<invocation>(ex, uuid(), body);
+                inv->arn = f->arn;
+                outcome out;
+                bool throttled = false;
+                try {
+                    out = co_await self->run(f, inv, nullptr);
+                } catch (const aws_exception&) {
+                    throttled = true;
+                }
+                if (!throttled && !out.function_error) co_return;
+                net::steady_timer t(ex);
+                t.expires_after(self->settings_.retry_delay * (attempt + 1));
+                co_await t.async_wait(net::use_awaitable);
+            }
+            self->dead_letter(f->name, body);
+        }(this, *fn, std::move(payload)),
+        net::detached
+    );
+    return true;
+}
+
+net::awaitable<void> service::handle_runtime(exchange& ex) {
+    // /_runtime/<env>/2018-06-01/runtime/...
+    std::string_view p = ex.path;
+    p.remove_prefix(std::string_view("/_runtime/").size());
+    const auto slash = p.find('/');
+    const std::string id(p.substr(0, slash));
+    const std::string_view rest = slash == std::string_view::npos ? std::string_view{} : p.substr(slash);
+    const auto fail = [&ex](int status, std::string_view type, std::string_view message) {
+        ex.status = status;
+        ex.set_header("Content-Type", "application/json");
+        ex.response_body = error_json(type, message);
+    };
+    std::shared_ptr<environment> env;
+    {
+        const std::lock_guard lock(mutex_);
+        if (const auto it = environments_.find(id); it != environments_.end()) env = it->second;
+    }
+    if (!env) {
+        fail(403, "InvalidStateTransition", "this execution environment has ended");
+        co_return;
+    }
+    const auto fn = env->fn.lock();
+    if (!fn) {
+        fail(500, "InternalServerError", "Internal Server Error");
+        co_return;
+    }
+    if (ex.method == "GET" && rest == "/2018-06-01/runtime/invocation/next") {
+        {
+            const std::lock_guard lock(mutex_);
+            if (env->current) {
+                fail(
+                    403,
+                    "InvalidStateTransition",
+                    "State transition from Running to Ready failed for runtime. Error: an invocation is "
+                    "outstanding"
+                );
+                co_return;
+            }
+            if (!env->initialized) {
+                env->initialized = true;
+                env->init_ms = now_ms() - env->started_ms;
+            }
+        }
+        auto [ec, inv] = co_await env->work.async_receive(net::as_tuple(net::use_awaitable));
+        if (ec || !inv) {
+            fail(500, "InternalServerError", "Internal Server Error");
+            co_return;
+        }
+        bool cold = false;
+        {
+            const std::lock_guard lock(mutex_);
+            env->pending.reset();
+            env->current = inv;
+            cold = env->report_init;
+        }
+        (void)cold;
+        log(env, "START RequestId: " + inv->id + " Version: $LATEST");
+        ex.set_header("Lambda-Runtime-Aws-Request-Id", inv->id);
+        ex.set_header("Lambda-Runtime-Deadline-Ms", std::to_string(inv->deadline_ms));
+        ex.set_header("Lambda-Runtime-Invoked-Function-Arn", inv->arn);
+        ex.set_header(
+            "Lambda-Runtime-Trace-Id",
+            "Root=1-" + random_hex(4, false) + "-" + random_hex(12, false) +
+                ";Parent=" + random_hex(8, false) + ";Sampled=0"
+        );
+        if (!inv->client_context.empty()) ex.set_header("Lambda-Runtime-Client-Context", inv->client_context);
+        ex.set_header("Content-Type", "application/json");
+        ex.response_body = inv->payload;
+        co_return;
+    }
+    const bool is_init_error = ex.method == "POST" && rest == "/2018-06-01/runtime/init/error";
+    constexpr std::string_view inv_prefix = "/2018-06-01/runtime/invocation/";
+    const bool is_result = ex.method == "POST" && rest.starts_with(inv_prefix) &&
+                           (rest.ends_with("/response") || rest.ends_with("/error"));
+    if (!is_init_error && !is_result) {
+        fail(
+            404,
+            "NotFound",
+            "the Runtime API serves /2018-06-01/runtime/invocation/next, .../response, .../error and "
+            "/runtime/init/error"
+        );
+        co_return;
+    }
+    auto body = co_await ex.read_body(max_response);
+    const bool too_large = !body && body.error().code == "EntityTooLarge";
+    if (!body && !too_large) {
+        fail(400, "TruncatedHTTPRequest", body.error().message);
+        co_return;
+    }
+    std::shared_ptr<invocation> inv;
+    bool report_init = false;
+    std::int64_t init_ms = 0;
+    {
+        const std::lock_guard lock(mutex_);
+        if (is_init_error) {
+            if (env->initialized) {
+                fail(
+                    403,
+                    "InvalidStateTransition",
+                    "State transition from Ready to InitError failed for runtime: init already finished"
+                );
+                co_return;
+            }
+            inv = env->pending;
+        } else {
+            std::string_view req_id = rest.substr(inv_prefix.size());
+            req_id = req_id.substr(0, req_id.find('/'));
+            if (!env->current || env->current->id != req_id) {
+                fail(400, "InvalidRequestID", "Invalid request ID");
+                co_return;
+            }
+            inv = env->current;
+            env->current.reset();
+            env->busy = false;
+            env->idle_since = now_ms();
+            report_init = std::exchange(env->report_init, false);
+            init_ms = env->init_ms;
+        }
+    }
+    outcome out;
+    if (too_large) {
+        out = {
+            true,
+            error_json(
+                "Function.ResponseSizeTooLarge",
+                "Response payload size exceeded maximum allowed payload size (6291556 bytes)."
+            )};
+    } else {
+        out = {!rest.ends_with("/response"), std::move(*body)};
+    }
+    if (inv && !inv->finished.exchange(true)) {
+        const auto duration = now_ms() - inv->start_ms;
+        log(env, "END RequestId: " + inv->id, inv);
+        char report[256];
+        std::snprintf(
+            report,
+            sizeof report,
+            "REPORT RequestId: %s\tDuration: %lld.00 ms\tBilled Duration: %lld ms\tMemory Size: %d MB\tMax "
+            "Memory Used: %ld MB\t",
+            inv->id.c_str(),
+            static_cast<long long>(duration),
+            static_cast<long long>(std::max<std::int64_t>(duration, 1)),
+            fn->memory,
+            env->proc ? max_rss_mb(env->proc->pid()) : 0L
+        );
+        std::string line = report;
+        if (report_init) line += "Init Duration: " + std::to_string(init_ms) + ".00 ms\t";
+        log(env, std::move(line), inv);
+        inv->done.try_send(boost::system::error_code{}, std::move(out));
+    }
+    if (too_large) {
+        fail(413, "RequestEntityTooLarge", "Exceeded maximum allowed payload size (6291556 bytes).");
+        co_return;
+    }
+    if (is_init_error) retire(env, "init error");
+    ex.status = 202;
+    ex.set_header("Content-Type", "application/json");
+    ex.response_body = R"({"status":"OK"})";
+}
+
+}  // namespace scar::emulator::lambda

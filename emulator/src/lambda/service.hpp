@@ -1,0 +1,130 @@
+#pragma once
+// The emulator's Lambda: the control plane (functions, concurrency, permissions), Invoke
+// (sync, Event, DryRun), and the Runtime API each execution environment talks to.
+//
+// Execution environments today are host processes (see process.hpp): Zip functions with a
+// custom runtime (`provided.al2023`/`provided.al2`, `bootstrap` in the zip) run without
+// isolation; Image functions need the sandbox and are refused until it lands.
+
+#include <boost/asio/any_io_executor.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "../logs/service.hpp"
+#include "../service.hpp"
+#include "process.hpp"
+
+namespace scar::emulator::lambda {
+
+struct settings {
+    std::filesystem::path root;
+    std::string region;
+    std::string account;
+    /// Account-wide concurrent executions.
+    int account_concurrency = 64;
+    /// Idle environments are kept this long for warm starts.
+    std::chrono::seconds idle_timeout{600};
+    /// Delay before the first retry of a failed asynchronous invocation (AWS: about a minute;
+    /// the second retry waits twice as long).
+    std::chrono::milliseconds retry_delay{60'000};
+    /// Credentials handed to functions so they can call the emulator.
+    std::string access_key = "test";
+    std::string secret_key = "test";
+};
+
+struct outcome {
+    bool function_error = false;
+    std::string body;
+};
+
+struct invocation;
+struct environment;
+struct function;
+
+class service final : public emulator::service {
+public:
+    service(settings s, std::shared_ptr<logs::service> logs)
+        : settings_(std::move(s)), logs_(std::move(logs)) {}
+    ~service() override;
+
+    [[nodiscard]] static result<std::shared_ptr<service>> open(
+        settings s,
+        std::shared_ptr<logs::service> logs
+    );
+
+    [[nodiscard]] std::string_view name() const noexcept override { return "lambda"; }
+    void write_error(exchange& ex, const error& e) const override;
+    net::awaitable<void> handle(exchange& ex, const sigv4::verified_request& auth) override;
+
+    /// The Runtime API (unauthenticated, as on AWS): `/_runtime/<environment>/2018-06-01/…`.
+    net::awaitable<void> handle_runtime(exchange& ex);
+
+    /// Where environments reach the Runtime API ("127.0.0.1:PORT"), and the executor that
+    /// runs asynchronous invocations; set before serving.
+    void set_runtime(std::string host_port, net::any_io_executor executor) {
+        runtime_address_ = std::move(host_port);
+        executor_ = std::move(executor);
+    }
+
+    /// Events that failed every attempt, oldest first: {"function","payload","time"} JSON lines.
+    [[nodiscard]] std::vector<std::string> dead_letters() const;
+
+    /// Invokes asynchronously (S3 notifications); false when the function does not exist.
+    bool invoke_event(const std::string& function_arn_or_name, std::string payload);
+
+    /// Kills every environment (shutdown).
+    void stop_all();
+
+private:
+    net::awaitable<void> invoke(exchange& ex, const std::string& name);
+    net::awaitable<outcome> run(
+        std::shared_ptr<function> fn,
+        std::shared_ptr<invocation> inv,
+        std::string* log_tail
+    );
+
+    [[nodiscard]] result<std::string> create_function(const std::string& body);
+    [[nodiscard]] result<std::string> update_function(
+        const std::string& name,
+        const std::string& body,
+        bool code
+    );
+    [[nodiscard]] result<void> load();
+    [[nodiscard]] result<void> save(const function& f) const;
+    [[nodiscard]] result<std::shared_ptr<function>> find(const std::string& name_or_arn) const;
+    [[nodiscard]] result<void> unpack_code(function& f, const std::string& zip_base64);
+    [[nodiscard]] std::string function_arn(const std::string& name) const;
+    /// Starts a new environment for `fn` (caller holds the lock).
+    [[nodiscard]] result<std::shared_ptr<environment>> launch(
+        const std::shared_ptr<function>& fn,
+        const net::any_io_executor& ex
+    );
+    void retire(const std::shared_ptr<environment>& env, const std::string& reason);
+    /// Appends a line to the environment's log stream and to the tail of `inv` (default: the
+    /// invocation in progress).
+    void log(
+        const std::shared_ptr<environment>& env,
+        std::string line,
+        const std::shared_ptr<invocation>& inv = nullptr
+    );
+    void dead_letter(const std::string& function_name, const std::string& payload);
+
+    settings settings_;
+    std::shared_ptr<logs::service> logs_;
+    std::string runtime_address_;
+    net::any_io_executor executor_;
+    mutable std::mutex mutex_;
+    std::map<std::string, std::shared_ptr<function>, std::less<>> functions_;
+    std::map<std::string, std::shared_ptr<environment>, std::less<>> environments_;
+    int running_ = 0;  ///< environments alive, account-wide
+};
+
+}  // namespace scar::emulator::lambda

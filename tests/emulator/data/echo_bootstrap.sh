@@ -1,0 +1,18 @@
+#!/bin/sh
+# A minimal custom runtime for tests: answers {"echo": <event>, "pid": <its pid>}; events
+# containing "fail", "crash" or "sleep" report an error, exit, or outlast the timeout.
+api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
+echo "runtime starting for $AWS_LAMBDA_FUNCTION_NAME"
+while true; do
+  headers=$(mktemp)
+  event=$(curl -sS -D "$headers" "$api/invocation/next")
+  id=$(grep -i '^Lambda-Runtime-Aws-Request-Id' "$headers" | cut -d' ' -f2 | tr -d '\r')
+  rm -f "$headers"
+  echo "handling $id: $event"
+  case "$event" in
+    *crash*) exit 3 ;;
+    *sleep*) sleep 30 ;;
+    *fail*) curl -sS -X POST "$api/invocation/$id/error" -d '{"errorMessage":"asked to fail","errorType":"Failure"}' >/dev/null; continue ;;
+  esac
+  curl -sS -X POST "$api/invocation/$id/response" -d "{\"echo\":$event,\"pid\":$$}" >/dev/null
+done
