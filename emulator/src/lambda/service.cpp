@@ -23,6 +23,7 @@
 #include <regex>
 #include <sstream>
 
+#include "../json_fields.hpp"
 #include "../util.hpp"
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -120,19 +121,6 @@ std::string uuid() {
     auto h = random_hex(16, false);
     return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
            h.substr(20);
-}
-
-std::string str(const json::object& o, std::string_view k) {
-    const auto* v = o.if_contains(k);
-    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-std::optional<std::int64_t> num(const json::object& o, std::string_view k) {
-    const auto* v = o.if_contains(k);
-    if (v == nullptr) return std::nullopt;
-    if (v->is_int64()) return v->as_int64();
-    if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
-    return std::nullopt;
 }
 
 std::vector<std::string> strings(const json::value* v) {
@@ -298,30 +286,30 @@ result<void> service::load() {
         if (jec || !v.is_object()) continue;
         const auto& o = v.as_object();
         auto f = std::make_shared<function>();
-        f->name = str(o, "name");
+        f->name = json_string(o, "name");
         f->arn = function_arn(f->name);
-        f->runtime = str(o, "runtime");
-        f->handler = str(o, "handler");
-        f->role = str(o, "role");
-        f->description = str(o, "description");
-        f->package_type = str(o, "package_type");
-        f->image_uri = str(o, "image_uri");
-        f->memory = static_cast<int>(num(o, "memory").value_or(128));
-        f->timeout = static_cast<int>(num(o, "timeout").value_or(3));
-        f->ephemeral = static_cast<int>(num(o, "ephemeral").value_or(512));
+        f->runtime = json_string(o, "runtime");
+        f->handler = json_string(o, "handler");
+        f->role = json_string(o, "role");
+        f->description = json_string(o, "description");
+        f->package_type = json_string(o, "package_type");
+        f->image_uri = json_string(o, "image_uri");
+        f->memory = static_cast<int>(json_int(o, "memory").value_or(128));
+        f->timeout = static_cast<int>(json_int(o, "timeout").value_or(3));
+        f->ephemeral = static_cast<int>(json_int(o, "ephemeral").value_or(512));
         if (const auto* e = o.if_contains("env"); e != nullptr && e->is_object())
             for (const auto& [k, val] : e->as_object())
                 if (val.is_string()) f->env[std::string(k)] = std::string(val.as_string());
         f->entry_point = strings(o.if_contains("entry_point"));
         f->command = strings(o.if_contains("command"));
-        f->working_dir = str(o, "working_dir");
-        f->code_sha256 = str(o, "code_sha256");
-        f->code_size = num(o, "code_size").value_or(0);
-        f->code_dir = str(o, "code_dir");
-        f->last_modified = str(o, "last_modified");
-        f->revision = str(o, "revision");
+        f->working_dir = json_string(o, "working_dir");
+        f->code_sha256 = json_string(o, "code_sha256");
+        f->code_size = json_int(o, "code_size").value_or(0);
+        f->code_dir = json_string(o, "code_dir");
+        f->last_modified = json_string(o, "last_modified");
+        f->revision = json_string(o, "revision");
         f->state = "Active";
-        if (const auto r = num(o, "reserved")) f->reserved = static_cast<int>(*r);
+        if (const auto r = json_int(o, "reserved")) f->reserved = static_cast<int>(*r);
         if (const auto* st = o.if_contains("statements"); st != nullptr && st->is_array())
             f->statements = st->as_array();
         functions_.emplace(f->name, std::move(f));
@@ -402,25 +390,25 @@ result<void> service::unpack_code(function& f, const std::string& zip_base64) {
 
 /// Applies the configuration fields of a Create/UpdateFunctionConfiguration body.
 static result<void> apply_config(function& f, const json::object& in) {
-    if (const auto t = num(in, "Timeout")) {
+    if (const auto t = json_int(in, "Timeout")) {
         if (*t < 1 || *t > 900)
             return invalid("Timeout must be between 1 and 900 seconds, not " + std::to_string(*t));
         f.timeout = static_cast<int>(*t);
     }
-    if (const auto m = num(in, "MemorySize")) {
+    if (const auto m = json_int(in, "MemorySize")) {
         if (*m < 128 || *m > 10240)
             return invalid("MemorySize must be between 128 and 10240 MB, not " + std::to_string(*m));
         f.memory = static_cast<int>(*m);
     }
     if (const auto* e = in.if_contains("EphemeralStorage"); e != nullptr && e->is_object()) {
-        const auto s = num(e->as_object(), "Size").value_or(512);
+        const auto s = json_int(e->as_object(), "Size").value_or(512);
         if (s < 512 || s > 10240) return invalid("EphemeralStorage.Size must be between 512 and 10240 MB");
         f.ephemeral = static_cast<int>(s);
     }
-    if (in.contains("Description")) f.description = str(in, "Description");
-    if (in.contains("Role")) f.role = str(in, "Role");
-    if (in.contains("Handler")) f.handler = str(in, "Handler");
-    if (in.contains("Runtime")) f.runtime = str(in, "Runtime");
+    if (in.contains("Description")) f.description = json_string(in, "Description");
+    if (in.contains("Role")) f.role = json_string(in, "Role");
+    if (in.contains("Handler")) f.handler = json_string(in, "Handler");
+    if (in.contains("Runtime")) f.runtime = json_string(in, "Runtime");
     if (const auto* e = in.if_contains("Environment"); e != nullptr && e->is_object()) {
         f.env.clear();
         std::size_t total = 0;
@@ -459,7 +447,7 @@ static result<void> apply_config(function& f, const json::object& in) {
     if (const auto* ic = in.if_contains("ImageConfig"); ic != nullptr && ic->is_object()) {
         f.entry_point = strings(ic->as_object().if_contains("EntryPoint"));
         f.command = strings(ic->as_object().if_contains("Command"));
-        f.working_dir = str(ic->as_object(), "WorkingDirectory");
+        f.working_dir = json_string(ic->as_object(), "WorkingDirectory");
     }
     return {};
 }
@@ -471,7 +459,7 @@ result<std::string> service::create_function(const std::string& body) {
         return make_error("InvalidRequestContentException", "the request body is not a JSON object", 400);
     const auto& in = doc.as_object();
     auto f = std::make_shared<function>();
-    f->name = str(in, "FunctionName");
+    f->name = json_string(in, "FunctionName");
     static const std::regex name_re("^[a-zA-Z0-9-_]{1,64}$");
     if (!std::regex_match(f->name, name_re)) {
         return make_error(
@@ -484,7 +472,7 @@ result<std::string> service::create_function(const std::string& body) {
         );
     }
     f->arn = function_arn(f->name);
-    f->package_type = in.contains("PackageType") ? str(in, "PackageType") : "Zip";
+    f->package_type = in.contains("PackageType") ? json_string(in, "PackageType") : "Zip";
     if (f->package_type != "Zip" && f->package_type != "Image")
         return invalid("PackageType must be Zip or Image");
     if (auto ok = apply_config(*f, in); !ok) return ok.error();
@@ -498,7 +486,7 @@ result<std::string> service::create_function(const std::string& body) {
         }
     }
     if (f->package_type == "Image") {
-        f->image_uri = str(code->as_object(), "ImageUri");
+        f->image_uri = json_string(code->as_object(), "ImageUri");
         if (f->image_uri.empty()) return invalid("Code.ImageUri is required for PackageType Image");
         return invalid(
             "Image functions need the emulator's container sandbox, which is not available yet; package the "
@@ -512,7 +500,7 @@ result<std::string> service::create_function(const std::string& body) {
             f->runtime + "' is not supported"
         );
     }
-    const auto zip = str(code->as_object(), "ZipFile");
+    const auto zip = json_string(code->as_object(), "ZipFile");
     if (zip.empty()) return invalid("Code.ZipFile is required (S3 code locations are not supported yet)");
     if (auto ok = unpack_code(*f, zip); !ok) return ok.error();
     f->last_modified = last_modified_now();
@@ -536,7 +524,7 @@ result<std::string> service::update_function(const std::string& name, const std:
     const auto& in = doc.as_object();
     function updated = **f;
     updated.envs.clear();
-    if (const auto rev = str(in, "RevisionId"); !rev.empty() && rev != updated.revision) {
+    if (const auto rev = json_string(in, "RevisionId"); !rev.empty() && rev != updated.revision) {
         return make_error(
             "PreconditionFailedException",
             "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias "
@@ -546,7 +534,7 @@ result<std::string> service::update_function(const std::string& name, const std:
         );
     }
     if (code) {
-        const auto zip = str(in, "ZipFile");
+        const auto zip = json_string(in, "ZipFile");
         if (zip.empty())
             return invalid("ZipFile is required (ImageUri and S3 locations are not supported yet)");
         if (auto ok = unpack_code(updated, zip); !ok) return ok.error();
@@ -732,8 +720,8 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
         if (m == "PUT") {
             boost::system::error_code jec;
             auto doc = json::parse(body, jec);
-            const auto v =
-                !jec && doc.is_object() ? num(doc.as_object(), "ReservedConcurrentExecutions") : std::nullopt;
+            const auto v = !jec && doc.is_object() ? json_int(doc.as_object(), "ReservedConcurrentExecutions")
+                                                   : std::nullopt;
             if (!v || *v < 0 || *v > settings_.account_concurrency) {
                 write_error(
                     ex,
@@ -773,9 +761,9 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
                 co_return;
             }
             const auto& in = doc.as_object();
-            const auto sid = str(in, "StatementId");
+            const auto sid = json_string(in, "StatementId");
             for (const auto& s : f.statements) {
-                if (s.is_object() && str(s.as_object(), "Sid") == sid) {
+                if (s.is_object() && json_string(s.as_object(), "Sid") == sid) {
                     write_error(
                         ex,
                         make_error(
@@ -789,16 +777,16 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
                     co_return;
                 }
             }
-            const auto principal = str(in, "Principal");
+            const auto principal = json_string(in, "Principal");
             json::object st{
                 {"Sid", sid},
                 {"Effect", "Allow"},
                 {"Principal",
                  principal.find('.') != std::string::npos ? json::object{{"Service", principal}}
                                                           : json::object{{"AWS", principal}}},
-                {"Action", str(in, "Action")},
+                {"Action", json_string(in, "Action")},
                 {"Resource", f.arn}};
-            if (const auto src = str(in, "SourceArn"); !src.empty())
+            if (const auto src = json_string(in, "SourceArn"); !src.empty())
                 st["Condition"] = {{"ArnLike", {{"AWS:SourceArn", src}}}};
             f.statements.push_back(st);
             f.revision = uuid();
@@ -827,7 +815,7 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
             const auto before = f.statements.size();
             json::array kept;
             for (const auto& s : f.statements)
-                if (!(s.is_object() && str(s.as_object(), "Sid") == parts[4])) kept.push_back(s);
+                if (!(s.is_object() && json_string(s.as_object(), "Sid") == parts[4])) kept.push_back(s);
             if (kept.size() == before) {
                 write_error(
                     ex,

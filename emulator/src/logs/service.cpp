@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "../json_fields.hpp"
 #include "../util.hpp"
 #include <fcntl.h>
 #include <unistd.h>
@@ -34,27 +35,13 @@ error group_not_found(const std::string& name) {
     );
 }
 
-std::string str(const json::object& o, std::string_view k) {
-    const auto* v = o.if_contains(k);
-    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-std::optional<std::int64_t> num(const json::object& o, std::string_view k) {
-    const auto* v = o.if_contains(k);
-    if (v == nullptr) return std::nullopt;
-    if (v->is_int64()) return v->as_int64();
-    if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
-    if (v->is_double()) return static_cast<std::int64_t>(v->as_double());
-    return std::nullopt;
-}
-
 bool flag(const json::object& o, std::string_view k, bool fallback) {
     const auto* v = o.if_contains(k);
     return v != nullptr && v->is_bool() ? v->as_bool() : fallback;
 }
 
 result<std::string> required(const json::object& o, std::string_view k) {
-    auto v = str(o, k);
+    auto v = json_string(o, k);
     if (v.empty()) {
         return invalid(
             "1 validation error detected: Value null at '" + std::string(k) +
@@ -126,9 +113,9 @@ result<void> service::load() {
     for (const auto& g : doc.as_array()) {
         if (!g.is_object()) continue;
         group_state gs;
-        gs.name = str(g.as_object(), "name");
-        gs.created = num(g.as_object(), "created").value_or(0);
-        if (const auto r = num(g.as_object(), "retention")) gs.retention_days = static_cast<int>(*r);
+        gs.name = json_string(g.as_object(), "name");
+        gs.created = json_int(g.as_object(), "created").value_or(0);
+        if (const auto r = json_int(g.as_object(), "retention")) gs.retention_days = static_cast<int>(*r);
         const fs::path dir = root_ / encoding::to_hex(crypto::sha256_of(gs.name));
         for (const auto& f : fs::directory_iterator(dir, ec)) {
             std::ifstream sin(f.path());
@@ -141,12 +128,12 @@ result<void> service::load() {
                 if (lec || !v.is_object()) continue;  // a torn last line after a crash
                 const auto& o = v.as_object();
                 if (header) {
-                    ss.name = str(o, "stream");
-                    ss.created = num(o, "created").value_or(0);
+                    ss.name = json_string(o, "stream");
+                    ss.created = json_int(o, "created").value_or(0);
                     header = false;
                     continue;
                 }
-                log_event e{num(o, "t").value_or(0), num(o, "i").value_or(0), str(o, "m")};
+                log_event e{json_int(o, "t").value_or(0), json_int(o, "i").value_or(0), json_string(o, "m")};
                 ss.stored_bytes += static_cast<std::int64_t>(e.message.size());
                 ss.events.push_back(std::move(e));
             }
@@ -336,7 +323,7 @@ result<std::string> service::dispatch(std::string_view op, const std::string& bo
             static constexpr std::array<int, 22> allowed = {1,    3,    5,    7,    14,   30,  60,  90,
                                                             120,  150,  180,  365,  400,  545, 731, 1096,
                                                             1827, 2192, 2557, 2922, 3288, 3653};
-            const auto days = num(in, "retentionInDays");
+            const auto days = json_int(in, "retentionInDays");
             if (!days || std::find(allowed.begin(), allowed.end(), *days) == allowed.end()) {
                 return invalid(
                     "retentionInDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, "
@@ -351,10 +338,10 @@ result<std::string> service::dispatch(std::string_view op, const std::string& bo
         return std::string("{}");
     }
     if (op == "DescribeLogGroups") {
-        const auto prefix = str(in, "logGroupNamePrefix");
+        const auto prefix = json_string(in, "logGroupNamePrefix");
         const auto limit =
-            static_cast<std::size_t>(std::clamp<std::int64_t>(num(in, "limit").value_or(50), 1, 50));
-        const auto token = str(in, "nextToken");
+            static_cast<std::size_t>(std::clamp<std::int64_t>(json_int(in, "limit").value_or(50), 1, 50));
+        const auto token = json_string(in, "nextToken");
         json::array out;
         std::string last;
         for (auto it = token.empty() ? groups_.lower_bound(prefix) : groups_.upper_bound(token);
@@ -415,13 +402,13 @@ result<std::string> service::dispatch(std::string_view op, const std::string& bo
         if (!name) return name.error();
         auto g = group(*name);
         if (!g) return g.error();
-        const auto prefix = str(in, "logStreamNamePrefix");
-        const bool by_time = str(in, "orderBy") == "LastEventTime";
+        const auto prefix = json_string(in, "logStreamNamePrefix");
+        const bool by_time = json_string(in, "orderBy") == "LastEventTime";
         if (by_time && !prefix.empty())
             return invalid("Cannot order by LastEventTime with a logStreamNamePrefix.");
         const bool descending = flag(in, "descending", false);
         const auto limit =
-            static_cast<std::size_t>(std::clamp<std::int64_t>(num(in, "limit").value_or(50), 1, 50));
+            static_cast<std::size_t>(std::clamp<std::int64_t>(json_int(in, "limit").value_or(50), 1, 50));
         std::vector<const stream_state*> streams;
         for (const auto& [n, s] : (*g)->streams)
             if (n.starts_with(prefix)) streams.push_back(&s);
@@ -434,7 +421,8 @@ result<std::string> service::dispatch(std::string_view op, const std::string& bo
             });
         if (descending) std::reverse(streams.begin(), streams.end());
         std::size_t start = 0;
-        if (const auto t = str(in, "nextToken"); !t.empty()) start = static_cast<std::size_t>(std::stoull(t));
+        if (const auto t = json_string(in, "nextToken"); !t.empty())
+            start = static_cast<std::size_t>(std::stoull(t));
         json::array out;
         for (std::size_t i = start; i < streams.size() && out.size() < limit; ++i) {
             const auto* s = streams[i];
@@ -467,7 +455,10 @@ result<std::string> service::dispatch(std::string_view op, const std::string& bo
         const std::size_t from = s->events.size();
         for (const auto& e : events->as_array()) {
             if (!e.is_object()) return invalid("every log event is an object with timestamp and message");
-            log_event ev{num(e.as_object(), "timestamp").value_or(0), now, str(e.as_object(), "message")};
+            log_event ev{
+                json_int(e.as_object(), "timestamp").value_or(0),
+                now,
+                json_string(e.as_object(), "message")};
             s->stored_bytes += static_cast<std::int64_t>(ev.message.size());
             s->events.push_back(std::move(ev));
         }
@@ -481,17 +472,18 @@ result<std::string> service::dispatch(std::string_view op, const std::string& bo
         if (!found) return found.error();
         auto [g, s] = *found;
         const auto& evs = s->events;
-        const auto start_time = num(in, "startTime").value_or(INT64_MIN);
-        const auto end_time = num(in, "endTime").value_or(INT64_MAX);
+        const auto start_time = json_int(in, "startTime").value_or(INT64_MIN);
+        const auto end_time = json_int(in, "endTime").value_or(INT64_MAX);
         const auto limit =
-            static_cast<std::size_t>(std::clamp<std::int64_t>(num(in, "limit").value_or(10000), 1, 10000));
+            static_cast<std::size_t>(std::clamp<std::int64_t>(json_int(in, "limit").value_or(10000), 1, 10000)
+            );
         std::vector<std::size_t> matching;
         for (std::size_t i = 0; i < evs.size(); ++i) {
             if (evs[i].timestamp >= start_time && evs[i].timestamp < end_time && retained(*g, evs[i], now))
                 matching.push_back(i);
         }
         // Tokens are positions in `matching`: f/<first index after the page>, b/<index of the page's first>.
-        const auto token = str(in, "nextToken");
+        const auto token = json_string(in, "nextToken");
         std::size_t lo = 0;
         std::size_t hi = 0;
         if (token.starts_with("f/")) {
@@ -525,18 +517,19 @@ result<std::string> service::dispatch(std::string_view op, const std::string& bo
         if (!name) return name.error();
         auto g = group(*name);
         if (!g) return g.error();
-        auto terms = parse_pattern(str(in, "filterPattern"));
+        auto terms = parse_pattern(json_string(in, "filterPattern"));
         if (!terms) return terms.error();
         std::vector<std::string> names;
         if (const auto* v = in.if_contains("logStreamNames"); v != nullptr && v->is_array()) {
             for (const auto& n : v->as_array())
                 if (n.is_string()) names.emplace_back(n.as_string());
         }
-        const auto prefix = str(in, "logStreamNamePrefix");
-        const auto start_time = num(in, "startTime").value_or(INT64_MIN);
-        const auto end_time = num(in, "endTime").value_or(INT64_MAX);
+        const auto prefix = json_string(in, "logStreamNamePrefix");
+        const auto start_time = json_int(in, "startTime").value_or(INT64_MIN);
+        const auto end_time = json_int(in, "endTime").value_or(INT64_MAX);
         const auto limit =
-            static_cast<std::size_t>(std::clamp<std::int64_t>(num(in, "limit").value_or(10000), 1, 10000));
+            static_cast<std::size_t>(std::clamp<std::int64_t>(json_int(in, "limit").value_or(10000), 1, 10000)
+            );
         struct hit {
             const stream_state* stream;
             std::size_t index;
@@ -560,7 +553,8 @@ result<std::string> service::dispatch(std::string_view op, const std::string& bo
             return a.stream->events[a.index].timestamp < b.stream->events[b.index].timestamp;
         });
         std::size_t start = 0;
-        if (const auto t = str(in, "nextToken"); !t.empty()) start = static_cast<std::size_t>(std::stoull(t));
+        if (const auto t = json_string(in, "nextToken"); !t.empty())
+            start = static_cast<std::size_t>(std::stoull(t));
         json::array out;
         for (std::size_t k = start; k < hits.size() && out.size() < limit; ++k) {
             const auto& e = hits[k].stream->events[hits[k].index];

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "../json_fields.hpp"
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -82,19 +83,6 @@ http::header_list headers_from(const json::value* v) {
     return out;
 }
 
-std::string str(const json::object& o, std::string_view k) {
-    const auto* v = o.if_contains(k);
-    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-std::int64_t num(const json::object& o, std::string_view k) {
-    const auto* v = o.if_contains(k);
-    if (v == nullptr) return 0;
-    if (v->is_int64()) return v->as_int64();
-    if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
-    return 0;
-}
-
 json::object meta_json(const object_meta& m) {
     return {
         {"key", m.key},
@@ -112,17 +100,17 @@ json::object meta_json(const object_meta& m) {
 
 object_meta meta_from(const json::object& o) {
     object_meta m;
-    m.key = str(o, "key");
-    m.size = static_cast<std::uint64_t>(num(o, "size"));
-    m.etag = str(o, "etag");
-    m.last_modified_ms = num(o, "last_modified_ms");
-    m.content_type = str(o, "content_type");
+    m.key = json_string(o, "key");
+    m.size = static_cast<std::uint64_t>(json_int(o, "size").value_or(0));
+    m.etag = json_string(o, "etag");
+    m.last_modified_ms = json_int(o, "last_modified_ms").value_or(0);
+    m.content_type = json_string(o, "content_type");
     m.headers = headers_from(o.if_contains("headers"));
     m.user_meta = headers_from(o.if_contains("user_meta"));
     m.tags = headers_from(o.if_contains("tags"));
-    m.data = str(o, "data");
-    m.parts = static_cast<std::uint32_t>(num(o, "parts"));
-    m.sequencer = str(o, "sequencer");
+    m.data = json_string(o, "data");
+    m.parts = static_cast<std::uint32_t>(json_int(o, "parts").value_or(0));
+    m.sequencer = json_string(o, "sequencer");
     return m;
 }
 
@@ -205,10 +193,10 @@ result<void> store::load() {
             continue;
         }
         bucket_state b;
-        b.info.name = str(*info, "name");
-        b.info.created_ms = num(*info, "created_ms");
-        b.info.region = str(*info, "region");
-        b.info.notification_xml = str(*info, "notification_xml");
+        b.info.name = json_string(*info, "name");
+        b.info.created_ms = json_int(*info, "created_ms").value_or(0);
+        b.info.region = json_string(*info, "region");
+        b.info.notification_xml = json_string(*info, "notification_xml");
         for (const auto& f : fs::recursive_directory_iterator(bdir.path() / "objects", ec)) {
             if (f.is_regular_file() && f.path().extension() == ".tmp") {
                 std::error_code rm;
@@ -234,10 +222,10 @@ result<void> store::load() {
             continue;
         }
         upload_info up;
-        up.id = str(*o, "id");
-        up.bucket = str(*o, "bucket");
-        up.key = str(*o, "key");
-        up.initiated_ms = num(*o, "initiated_ms");
+        up.id = json_string(*o, "id");
+        up.bucket = json_string(*o, "bucket");
+        up.key = json_string(*o, "key");
+        up.initiated_ms = json_int(*o, "initiated_ms").value_or(0);
         if (const auto* m = o->if_contains("meta"); m != nullptr && m->is_object())
             up.meta = meta_from(m->as_object());
         for (const auto& p : fs::directory_iterator(u.path(), ec)) {
@@ -246,10 +234,10 @@ result<void> store::load() {
             auto pj = read_json(p.path());
             if (!pj) continue;
             part_info part;
-            part.number = static_cast<std::uint32_t>(num(*pj, "number"));
-            part.size = static_cast<std::uint64_t>(num(*pj, "size"));
-            part.etag = str(*pj, "etag");
-            part.last_modified_ms = num(*pj, "last_modified_ms");
+            part.number = static_cast<std::uint32_t>(json_int(*pj, "number").value_or(0));
+            part.size = static_cast<std::uint64_t>(json_int(*pj, "size").value_or(0));
+            part.etag = json_string(*pj, "etag");
+            part.last_modified_ms = json_int(*pj, "last_modified_ms").value_or(0);
             if (fs::exists(u.path() / ("part-" + std::to_string(part.number))))
                 up.parts.emplace(part.number, part);
         }
