@@ -11,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <thread>
 
@@ -28,10 +29,7 @@ class Lambda : public ::testing::Test {
 protected:
     void SetUp() override {
         if (!scar::testing::have_aws_cli()) GTEST_SKIP() << "/usr/bin/aws missing: run scripts/setup.sh";
-        emu_ = std::make_unique<scar::testing::emulator_process>(
-            fs::path{},
-            std::vector<std::string>{"--lambda-retry-delay-ms", "50", "--no-fsync"}
-        );
+        start();
         // The function's zip: the test runtime as `bootstrap`, made with Python's zipfile.
         zip_ = work_.path() / "echo.zip";
         scar::testing::process_options zip_cmd;
@@ -46,6 +44,13 @@ protected:
             std::string(SCAR_SOURCE_DIR) + "/tests/emulator/data/echo_bootstrap.sh"};
         const auto made = scar::testing::run(std::move(zip_cmd));
         ASSERT_EQ(made.exit_code, 0) << made.err;
+    }
+
+    void start() {
+        emu_ = std::make_unique<scar::testing::emulator_process>(
+            work_.path() / "data",
+            std::vector<std::string>{"--lambda-retry-delay-ms", "50", "--no-fsync"}
+        );
     }
 
     json::value cli(std::vector<std::string> args) {
@@ -295,6 +300,36 @@ TEST_F(Lambda, EventInvocationsRunAndFailuresAreRetriedTwiceThenDeadLettered) {
     ASSERT_TRUE(std::getline(in, line)) << "no dead-letter record";
     EXPECT_EQ(json::parse(line).at("function"), "echo");
     EXPECT_EQ(wait_logs("echo", "async-fail", 3).size(), 3u) << "no attempt after the dead letter";
+}
+
+TEST_F(Lambda, QueuedEventsAreDeliveredAfterTheEmulatorIsKilled) {
+    create("echo");
+    cli(
+        {"lambda",
+         "put-function-concurrency",
+         "--function-name",
+         "echo",
+         "--reserved-concurrent-executions",
+         "1"}
+    );
+    for (int i = 0; i < 6; ++i) {
+        ASSERT_EQ(invoke("echo", R"({"k":"slow-)" + std::to_string(i) + R"("})", "Event").status, 202);
+    }
+    emu_->process().stop(SIGKILL);  // one event at a time, a second each: most are still queued
+    start();
+    const auto handled = wait_logs("echo", "slow-", 6);
+    for (int i = 0; i < 6; ++i) {
+        const auto marker = "slow-" + std::to_string(i);
+        EXPECT_GE(
+            std::count_if(
+                handled.begin(),
+                handled.end(),
+                [&](const std::string& l) { return l.find(marker) != std::string::npos; }
+            ),
+            1
+        ) << marker
+          << " was lost";
+    }
 }
 
 TEST_F(Lambda, S3UploadsInvokeTheFunctionOncePerObject) {

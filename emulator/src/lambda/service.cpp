@@ -1146,34 +1146,102 @@ std::vector<std::string> service::dead_letters() const {
 bool service::invoke_event(const std::string& function_arn_or_name, std::string payload) {
     auto fn = find(function_arn_or_name);
     if (!fn) return false;
-    // Not durable yet: an event still queued when the emulator stops is lost.
-    net::any_io_executor exec = executor_;
-    if (!exec) return false;
+    // Accepted means on disk: the event survives a crash and is delivered after a restart
+    // (at least once, as AWS promises).
+    const std::string id = uuid();
+    const fs::path file = settings_.root / "queue" / (std::to_string(now_ms()) + "-" + id + ".json");
+    {
+        std::error_code ec;
+        fs::create_directories(file.parent_path(), ec);
+        const fs::path tmp = file.string() + ".tmp";
+        std::ofstream out(tmp, std::ios::trunc);
+        out << json::serialize(json::object{{"function", (*fn)->name}, {"payload", payload}, {"id", id}});
+        out.close();
+        if (!out || (fs::rename(tmp, file, ec), ec)) {
+            scar::log::error(
+                "lambda: cannot queue an event for '",
+                (*fn)->name,
+                "' in ",
+                file.parent_path().string()
+            );
+            return false;
+        }
+    }
+    dispatch_event(*fn, std::move(payload), file);
+    return true;
+}
+
+void service::dispatch_event(std::shared_ptr<function> fn, std::string payload, fs::path file) {
+    if (!executor_) return;
     net::co_spawn(
-        exec,
-        [](service* self, std::shared_ptr<function> f, std::string body) -> net::awaitable<void> {
+        executor_,
+        [](service* self, std::shared_ptr<function> f, std::string body, fs::path queued
+        ) -> net::awaitable<void> {
             const auto ex = co_await net::this_coro::executor;
-            // AWS: two retries after a function error, about 1 and 2 minutes apart.
-            for (int attempt = 0; attempt < 3; ++attempt) {
+            // AWS: two retries after a function error, about 1 and 2 minutes apart; throttled
+            // events wait and are retried for up to 6 hours (the maximum event age).
+            const auto expires = std::chrono::steady_clock::now() + std::chrono::hours(6);
+            int failures = 0;
+            bool delivered = false;
+            while (!delivered && failures < 3 && std::chrono::steady_clock::now() < expires) {
                 auto inv = std::make_shared<invocation>(ex, uuid(), body);
                 inv->arn = f->arn;
-                outcome out;
                 bool throttled = false;
+                outcome out;
                 try {
                     out = co_await self->run(f, inv, nullptr);
                 } catch (const aws_exception&) {
                     throttled = true;
                 }
-                if (!throttled && !out.function_error) co_return;
+                if (!throttled && !out.function_error) {
+                    delivered = true;
+                    break;
+                }
+                if (!throttled) ++failures;
+                if (failures == 3) break;
                 net::steady_timer t(ex);
-                t.expires_after(self->settings_.retry_delay * (attempt + 1));
+                t.expires_after(
+                    throttled ? self->settings_.retry_delay : self->settings_.retry_delay * failures
+                );
                 co_await t.async_wait(net::use_awaitable);
             }
-            self->dead_letter(f->name, body);
-        }(this, *fn, std::move(payload)),
+            if (!delivered) self->dead_letter(f->name, body);
+            std::error_code ec;
+            fs::remove(queued, ec);
+        }(this, std::move(fn), std::move(payload), std::move(file)),
         net::detached
     );
-    return true;
+}
+
+void service::resume_queue() {
+    std::error_code ec;
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(settings_.root / "queue", ec)) {
+        if (e.path().extension() == ".tmp") {
+            fs::remove(e.path(), ec);  // never acknowledged
+        } else if (e.path().extension() == ".json") {
+            files.push_back(e.path());
+        }
+    }
+    std::sort(files.begin(), files.end());  // names start with the time accepted
+    std::size_t resumed = 0;
+    for (const auto& f : files) {
+        std::ifstream in(f);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        boost::system::error_code jec;
+        auto v = json::parse(ss.str(), jec);
+        if (jec || !v.is_object()) continue;
+        auto fn = find(json_string(v.as_object(), "function"));
+        if (!fn) {
+            dead_letter(json_string(v.as_object(), "function"), json_string(v.as_object(), "payload"));
+            fs::remove(f, ec);
+            continue;
+        }
+        dispatch_event(*fn, json_string(v.as_object(), "payload"), f);
+        ++resumed;
+    }
+    if (resumed != 0) scar::log::info("lambda: resumed ", resumed, " queued asynchronous invocations");
 }
 
 net::awaitable<void> service::handle_runtime(exchange& ex) {

@@ -80,6 +80,9 @@ public:
     /// Invokes asynchronously (S3 notifications); false when the function does not exist.
     bool invoke_event(const std::string& function_arn_or_name, std::string payload);
 
+    /// Delivers the events queued before the last stop (call once serving).
+    void resume_queue();
+
     /// Kills every environment (shutdown).
     void stop_all();
 
@@ -116,6 +119,8 @@ private:
         const std::shared_ptr<invocation>& inv = nullptr
     );
     void dead_letter(const std::string& function_name, const std::string& payload);
+    /// Runs a queued event to completion (with retries), then removes its queue file.
+    void dispatch_event(std::shared_ptr<function> fn, std::string payload, std::filesystem::path file);
 
     settings settings_;
     std::shared_ptr<logs::service> logs_;

@@ -1,6 +1,7 @@
 #!/bin/sh
 # A minimal custom runtime for tests: answers {"echo": <event>, "pid": <its pid>}; events
-# containing "fail", "crash" or "sleep" report an error, exit, or outlast the timeout.
+# containing "fail", "crash" or "sleep" report an error, exit, or outlast the timeout;
+# "slow" ones take a second.
 api="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime"
 echo "runtime starting for $AWS_LAMBDA_FUNCTION_NAME"
 while true; do
@@ -12,6 +13,7 @@ while true; do
   case "$event" in
     *crash*) exit 3 ;;
     *sleep*) sleep 30 ;;
+    *slow*) sleep 1 ;;
     *fail*) curl -sS -X POST "$api/invocation/$id/error" -d '{"errorMessage":"asked to fail","errorType":"Failure"}' >/dev/null; continue ;;
   esac
   curl -sS -X POST "$api/invocation/$id/response" -d "{\"echo\":$event,\"pid\":$$}" >/dev/null
