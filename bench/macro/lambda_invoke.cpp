@@ -1,0 +1,123 @@
+// Lambda invoke overhead on scar-emulator: client → Lambda API → Runtime API → a minimal
+// C++ runtime (lambda_runtime.cpp) → response. Prints cold start and warm p50/p99.
+//
+//   build/bin/scar_lambda_macro_bench [--invokes N]
+
+#include <scar/core/clock.hpp>
+#include <scar/core/encoding.hpp>
+#include <scar/core/http.hpp>
+#include <scar/sigv4/signer.hpp>
+#include <scar/testing/process.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+namespace http = scar::http;
+
+scar::testing::process_options opts(std::vector<std::string> argv) {
+    scar::testing::process_options o;
+    o.argv = std::move(argv);
+    return o;
+}
+
+http::response call(http::client& c, const std::string& method, const std::string& url, std::string body) {
+    http::request req;
+    req.method = method;
+    req.url = url;
+    req.body = std::move(body);
+    auto p = scar::sigv4::signing_params::make(
+        {"test", "test", "", ""},
+        "us-east-1",
+        "lambda",
+        scar::clock::system().now()
+    );
+    (void)scar::sigv4::sign(req, p).value();
+    return c.send(req).value();
+}
+
+double ms(steady::duration d) {
+    return std::chrono::duration<double, std::milli>(d).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int invokes = 2000;
+    for (int i = 1; i + 1 < argc; i += 2)
+        if (std::strcmp(argv[i], "--invokes") == 0) invokes = std::stoi(argv[i + 1]);
+
+    scar::testing::temp_dir dir("scar-bench-lambda");
+    const auto zip = dir.path() / "fn.zip";
+    const auto made = scar::testing::run(opts(
+        {"python3",
+         "-c",
+         "import sys,zipfile\nz=zipfile.ZipFile(sys.argv[1],'w')\ni=zipfile.ZipInfo('bootstrap'); "
+         "i.external_attr=0o755<<16\nz.writestr(i, open(sys.argv[2],'rb').read()); z.close()",
+         zip.string(),
+         SCAR_LAMBDA_RUNTIME_BIN}
+    ));
+    if (made.exit_code != 0) {
+        std::fprintf(stderr, "cannot make the zip: %s\n", made.err.c_str());
+        return 1;
+    }
+    std::ifstream in(zip, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+
+    scar::testing::child_process emu(
+        opts({SCAR_EMULATOR_BIN, "--port", "0", "--no-fsync", "--data-dir", (dir.path() / "data").string()})
+    );
+    if (!emu.wait_for_output("listening on", 20s)) return 1;
+    emu.wait_for_output("\n", 5s);
+    std::smatch m;
+    const std::string text = emu.stdout_text();
+    if (!std::regex_search(text, m, std::regex("listening on (http://[0-9.:]+)"))) return 1;
+    const std::string url = m[1].str();
+
+    http::client c;
+    const auto created = call(
+        c,
+        "POST",
+        url + "/2015-03-31/functions",
+        R"({"FunctionName":"bench","Runtime":"provided.al2023","Handler":"x","Role":"arn:aws:iam::000000000000:role/r","Code":{"ZipFile":")" +
+            scar::encoding::base64_encode(ss.str()) + R"("}})"
+    );
+    if (created.status != 201) {
+        std::fprintf(stderr, "create failed: %s\n", created.body.c_str());
+        return 1;
+    }
+    const std::string invoke_url = url + "/2015-03-31/functions/bench/invocations";
+    auto t0 = steady::now();
+    auto first = call(c, "POST", invoke_url, R"({"n":0})");
+    const double cold = ms(steady::now() - t0);
+    if (first.status != 200) return 1;
+    std::vector<double> warm;
+    warm.reserve(static_cast<std::size_t>(invokes));
+    for (int i = 0; i < invokes; ++i) {
+        t0 = steady::now();
+        auto r = call(c, "POST", invoke_url, R"({"n":1})");
+        warm.push_back(ms(steady::now() - t0));
+        if (r.status != 200) return 1;
+    }
+    std::sort(warm.begin(), warm.end());
+    std::printf("cold start (create done, first invoke, C++ runtime): %.2f ms (target <= 20 ms)\n", cold);
+    std::printf(
+        "warm invoke, %d sequential: p50 %.3f ms, p99 %.3f ms (target p50 <= 2 ms)\n",
+        invokes,
+        warm[warm.size() / 2],
+        warm[warm.size() * 99 / 100]
+    );
+    emu.stop(SIGTERM);
+    return 0;
+}
