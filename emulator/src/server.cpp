@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "ecr/service.hpp"
 #include "lambda/service.hpp"
 #include "logs/service.hpp"
 #include "router.hpp"
@@ -336,6 +337,7 @@ struct server::impl {
     std::atomic<bool> running{false};
     std::vector<std::function<void(const s3_notification&)>> notification_sinks;
     std::shared_ptr<lambda::service> lambda;
+    std::shared_ptr<ecr::service> ecr;
 };
 
 server::server(options opts) : impl_(std::make_unique<impl>(std::move(opts))) {}
@@ -383,6 +385,19 @@ result<void> server::start() {
         ls.access_key = m.opts.credentials.front().access_key_id;
         ls.secret_key = m.opts.credentials.front().secret_access_key;
     }
+    auto ecr_svc = ecr::service::open(
+        m.opts.data_dir / "ecr",
+        m.opts.region,
+        m.opts.account,
+        ls.access_key,
+        ls.secret_key
+    );
+    if (!ecr_svc) return ecr_svc.error();
+    m.ecr = *ecr_svc;
+    m.routes->add(m.ecr);
+    m.routes->add_unauthenticated("/v2/", [svc = m.ecr.get()](exchange& ex) {
+        return svc->handle_registry(ex);
+    });
     auto lambda_svc = lambda::service::open(ls, *logs);
     if (!lambda_svc) return lambda_svc.error();
     m.lambda = *lambda_svc;
@@ -429,6 +444,10 @@ result<void> server::start() {
         );
     }
     m.bound_port = acc.local_endpoint().port();
+    m.ecr->set_registry_host(
+        (m.opts.host == "0.0.0.0" ? std::string("127.0.0.1") : m.opts.host) + ":" +
+        std::to_string(m.bound_port)
+    );
     m.lambda->set_runtime(
         (m.opts.host == "0.0.0.0" ? std::string("127.0.0.1") : m.opts.host) + ":" +
             std::to_string(m.bound_port),
