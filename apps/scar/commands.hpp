@@ -8,4 +8,7 @@ namespace scar::cli {
 /// `scar local up|down|status`: the emulator in the background.
 void add_local(CLI::App& app);
 
+/// `scar image pull|ls|inspect|rm|prune|import`: images without Docker.
+void add_image(CLI::App& app);
+
 }  // namespace scar::cli

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", "scar 0.1.0");
     scar::cli::add_local(app);
+    scar::cli::add_image(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

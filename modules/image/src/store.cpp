@@ -2,12 +2,15 @@
 
 #include <scar/core/crypto.hpp>
 #include <scar/core/encoding.hpp>
+#include <scar/image/manifest.hpp>
 
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <set>
 #include <sstream>
+#include <variant>
 
 #include <fcntl.h>
 #include <stdio.h>
@@ -184,6 +187,71 @@ std::vector<std::pair<reference, std::string>> store::list_refs() const {
         if (ref && (in >> d)) out.emplace_back(std::move(*ref), d);
     }
     return out;
+}
+
+result<void> store::remove_ref(const reference& ref) const {
+    std::error_code ec;
+    fs::remove(root_ / "refs" / ref.registry / ref.repository / ref.tag, ec);
+    if (ec && ec != std::errc::no_such_file_or_directory)
+        return io("cannot remove the tag of " + ref.str(), ec);
+    return {};
+}
+
+result<store::prune_stats> store::prune() const {
+    std::set<std::string> keep_blobs;
+    std::set<std::string> keep_rootfs;
+    for (const auto& [ref, digest] : list_refs()) {
+        keep_blobs.insert(digest);
+        keep_rootfs.insert(rootfs_path(digest).filename().string());
+        auto body = read_blob(digest);
+        if (!body) continue;
+        auto doc = parse_manifest_document(*body);
+        if (!doc) continue;
+        if (const auto* m = std::get_if<manifest>(&*doc)) {
+            keep_blobs.insert(m->config.digest);
+            for (const auto& l : m->layers) keep_blobs.insert(l.digest);
+        } else if (const auto* idx = std::get_if<index>(&*doc)) {
+            for (const auto& d : idx->manifests) {
+                keep_blobs.insert(d.digest);
+                keep_rootfs.insert(rootfs_path(d.digest).filename().string());
+                if (auto sub = read_blob(d.digest)) {
+                    if (auto sd = parse_manifest_document(*sub);
+                        sd && std::holds_alternative<manifest>(*sd)) {
+                        const auto& sm = std::get<manifest>(*sd);
+                        keep_blobs.insert(sm.config.digest);
+                        for (const auto& l : sm.layers) keep_blobs.insert(l.digest);
+                    }
+                }
+            }
+        }
+    }
+    prune_stats stats;
+    std::error_code ec;
+    const auto rootfs_dir =
+        rootfs_path("sha256:0000000000000000000000000000000000000000000000000000000000000000").parent_path();
+    for (const auto& e : fs::directory_iterator(rootfs_dir, ec)) {
+        if (keep_rootfs.contains(e.path().filename().string())) continue;
+        std::error_code rm;
+        fs::remove_all(e.path(), rm);
+        if (!rm) ++stats.rootfs;
+    }
+    const auto blob_dir =
+        blob_path("sha256:0000000000000000000000000000000000000000000000000000000000000000").parent_path();
+    for (const auto& e : fs::directory_iterator(blob_dir, ec)) {
+        const std::string digest = "sha256:" + e.path().filename().string();
+        if (keep_blobs.contains(digest)) continue;
+        std::error_code rm;
+        const auto size = fs::file_size(e.path(), rm);
+        if (fs::remove(e.path(), rm) && !rm) {
+            ++stats.blobs;
+            stats.bytes += size;
+        }
+    }
+    for (const auto& e : fs::directory_iterator(root_ / "tmp", ec)) {
+        std::error_code rm;
+        fs::remove_all(e.path(), rm);
+    }
+    return stats;
 }
 
 result<void> store::remove_rootfs(std::string_view manifest_digest) const {

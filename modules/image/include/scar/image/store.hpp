@@ -17,6 +17,7 @@
 #include <scar/core/error.hpp>
 #include <scar/image/reference.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -80,6 +81,20 @@ public:
 
     /// Every recorded tag, as (reference, manifest digest).
     [[nodiscard]] std::vector<std::pair<reference, std::string>> list_refs() const;
+
+    /// Forgets `ref`'s tag (blobs and rootfs stay until `prune`). Missing is not an error.
+    [[nodiscard]] result<void> remove_ref(const reference& ref) const;
+
+    /// What `prune` removed.
+    struct prune_stats {
+        std::size_t rootfs = 0;
+        std::size_t blobs = 0;
+        std::uint64_t bytes = 0;  ///< of blobs
+    };
+    /// Removes every rootfs and blob that no recorded tag needs (a tag keeps its manifest,
+    /// the manifest's config and layers, and its rootfs), and leftovers in `tmp/`. Safe to
+    /// run while nothing else uses the store.
+    [[nodiscard]] result<prune_stats> prune() const;
 
     /// Removes a rootfs (the blobs stay). Missing is not an error.
     [[nodiscard]] result<void> remove_rootfs(std::string_view manifest_digest) const;
