@@ -458,6 +458,7 @@ result<void> server::start() {
     const unsigned n = impl::thread_count(m.opts);
     m.running = true;
     for (unsigned i = 0; i < n; ++i) m.threads.emplace_back([&m] { m.ioc.run(); });
+    m.lambda->prepare_images();
     m.lambda->resume_queue();
     return {};
 }

@@ -61,21 +61,15 @@ result<std::unique_ptr<host_process>> host_process::start(
     auto p = std::make_unique<host_process>(pid, pipe_fds[0]);
     host_process* raw = p.get();
     p->reader_ = std::thread([raw, on_line = std::move(on_line), on_exit = std::move(on_exit)] {
-        std::string pending;
+        line_splitter lines;
         char buf[8192];
         for (;;) {
             const ssize_t n = ::read(raw->out_fd_, buf, sizeof buf);
             if (n < 0 && errno == EINTR) continue;
             if (n <= 0) break;
-            pending.append(buf, static_cast<std::size_t>(n));
-            std::size_t start = 0;
-            for (auto nl = pending.find('\n'); nl != std::string::npos; nl = pending.find('\n', start)) {
-                on_line(std::string_view(pending).substr(start, nl - start));
-                start = nl + 1;
-            }
-            pending.erase(0, start);
+            lines.feed(std::string_view(buf, static_cast<std::size_t>(n)), on_line);
         }
-        if (!pending.empty()) on_line(pending);
+        lines.flush(on_line);
         int status = 0;
         while (::waitpid(raw->pid_, &status, 0) < 0 && errno == EINTR) {
         }

@@ -23,7 +23,40 @@ struct launch_spec {
     std::filesystem::path cwd;
 };
 
-class host_process {
+/// An execution environment's running process, however it was started.
+class environment_process {
+public:
+    virtual ~environment_process() = default;
+    /// Kills the environment (every process in it); idempotent.
+    virtual void kill() noexcept = 0;
+    /// The pid of its main process, as the host sees it.
+    [[nodiscard]] virtual pid_t pid() const noexcept = 0;
+};
+
+/// Splits output into lines for `on_line`; the remainder waits for more.
+class line_splitter {
+public:
+    template <class F>
+    void feed(std::string_view data, F&& on_line) {
+        pending_.append(data);
+        std::size_t start = 0;
+        for (auto nl = pending_.find('\n'); nl != std::string::npos; nl = pending_.find('\n', start)) {
+            on_line(std::string_view(pending_).substr(start, nl - start));
+            start = nl + 1;
+        }
+        pending_.erase(0, start);
+    }
+    template <class F>
+    void flush(F&& on_line) {
+        if (!pending_.empty()) on_line(std::string_view(pending_));
+        pending_.clear();
+    }
+
+private:
+    std::string pending_;
+};
+
+class host_process final : public environment_process {
 public:
     using line_handler = std::function<void(std::string_view line)>;
     using exit_handler = std::function<void(int wait_status)>;
@@ -40,11 +73,11 @@ public:
     host_process(const host_process&) = delete;
     host_process& operator=(const host_process&) = delete;
     /// Kills the process group and waits for the reader thread.
-    ~host_process();
+    ~host_process() override;
 
     /// SIGKILL to the whole process group; idempotent.
-    void kill() noexcept;
-    [[nodiscard]] pid_t pid() const noexcept { return pid_; }
+    void kill() noexcept override;
+    [[nodiscard]] pid_t pid() const noexcept override { return pid_; }
 
 private:
     pid_t pid_;

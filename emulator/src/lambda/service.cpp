@@ -3,6 +3,10 @@
 #include <scar/core/crypto.hpp>
 #include <scar/core/encoding.hpp>
 #include <scar/core/log.hpp>
+#include <scar/image/pull.hpp>
+#include <scar/image/reference.hpp>
+#include <scar/image/store.hpp>
+#include <scar/sandbox/container.hpp>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -25,6 +29,7 @@
 
 #include "../json_fields.hpp"
 #include "../util.hpp"
+#include "container.hpp"
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -59,7 +64,7 @@ struct environment {
     environment(const net::any_io_executor& ex, std::string id_) : id(std::move(id_)), work(ex, 1) {}
     std::string id;
     std::weak_ptr<function> fn;
-    std::unique_ptr<host_process> proc;
+    std::unique_ptr<environment_process> proc;
     inv_channel work;
     std::shared_ptr<invocation> pending;  ///< handed over, not yet taken by `next`
     std::shared_ptr<invocation> current;  ///< taken by `next`, not yet answered
@@ -95,6 +100,15 @@ struct function {
     std::string last_modified;
     std::string revision;
     std::string state = "Pending";
+    std::string state_reason;       ///< why it Failed
+    std::string state_reason_code;  ///< InvalidImage, ImageAccessDenied, …
+    // Image functions: the pulled image.
+    std::string image_digest;
+    std::string image_rootfs;
+    std::vector<std::string> image_entrypoint;
+    std::vector<std::string> image_cmd;
+    std::vector<std::string> image_env;
+    std::string image_workdir;
     std::optional<int> reserved;
     json::array statements;
     std::vector<std::shared_ptr<environment>> envs;
@@ -175,6 +189,9 @@ json::object configuration(const function& f, bool full) {
         if (f.state == "Pending") {
             c["StateReason"] = "The function is being created.";
             c["StateReasonCode"] = "Creating";
+        } else if (f.state == "Failed") {
+            c["StateReason"] = f.state_reason;
+            c["StateReasonCode"] = f.state_reason_code;
         }
         c["LastUpdateStatus"] = "Successful";
     }
@@ -308,7 +325,7 @@ result<void> service::load() {
         f->code_dir = json_string(o, "code_dir");
         f->last_modified = json_string(o, "last_modified");
         f->revision = json_string(o, "revision");
-        f->state = "Active";
+        f->state = f->package_type == "Image" ? "Pending" : "Active";
         if (const auto r = json_int(o, "reserved")) f->reserved = static_cast<int>(*r);
         if (const auto* st = o.if_contains("statements"); st != nullptr && st->is_array())
             f->statements = st->as_array();
@@ -488,10 +505,22 @@ result<std::string> service::create_function(const std::string& body) {
     if (f->package_type == "Image") {
         f->image_uri = json_string(code->as_object(), "ImageUri");
         if (f->image_uri.empty()) return invalid("Code.ImageUri is required for PackageType Image");
-        return invalid(
-            "Image functions need the emulator's container sandbox, which is not available yet; package the "
-            "function as a Zip with a 'bootstrap' (Runtime provided.al2023) for now"
-        );
+        if (auto ref = image::parse_reference(f->image_uri); !ref) return invalid(ref.error().message);
+        if (auto ok = sandbox::check_available(); !ok) {
+            return invalid("Image functions need a container sandbox on this host: " + ok.error().message);
+        }
+        f->last_modified = last_modified_now();
+        f->revision = uuid();
+        if (auto ok = save(*f); !ok) return ok.error();
+        auto out = json::serialize(configuration(*f, true));
+        {
+            const std::lock_guard lock(mutex_);
+            if (!functions_.emplace(f->name, f).second) {
+                return make_error("ResourceConflictException", "Function already exist: " + f->name, 409);
+            }
+        }
+        prepare_image(f);
+        return out;
     }
     if (f->runtime != "provided.al2023" && f->runtime != "provided.al2" && f->runtime != "provided") {
         return invalid(
@@ -506,7 +535,8 @@ result<std::string> service::create_function(const std::string& body) {
     f->last_modified = last_modified_now();
     f->revision = uuid();
     if (auto ok = save(*f); !ok) return ok.error();
-    auto out = json::serialize(configuration(*f, true));
+    auto out = json::serialize(configuration(*f, true));  // Pending, as AWS answers
+    f->state = "Active";                                  // the code is unpacked: ready at once
     const std::lock_guard lock(mutex_);
     if (!functions_.emplace(f->name, f).second) {
         return make_error("ResourceConflictException", "Function already exist: " + f->name, 409);
@@ -533,10 +563,16 @@ result<std::string> service::update_function(const std::string& name, const std:
             412
         );
     }
-    if (code) {
+    bool new_image = false;
+    if (code && updated.package_type == "Image") {
+        const auto uri = json_string(in, "ImageUri");
+        if (uri.empty()) return invalid("ImageUri is required to update an Image function's code");
+        if (auto ref = image::parse_reference(uri); !ref) return invalid(ref.error().message);
+        updated.image_uri = uri;
+        new_image = true;
+    } else if (code) {
         const auto zip = json_string(in, "ZipFile");
-        if (zip.empty())
-            return invalid("ZipFile is required (ImageUri and S3 locations are not supported yet)");
+        if (zip.empty()) return invalid("ZipFile is required (S3 code locations are not supported yet)");
         if (auto ok = unpack_code(updated, zip); !ok) return ok.error();
     } else if (auto ok = apply_config(updated, in); !ok) {
         return ok.error();
@@ -562,8 +598,66 @@ result<std::string> service::update_function(const std::string& name, const std:
             if (e->proc) e->proc->kill();
         }
     }
+    if (new_image) prepare_image(*f);
     const std::lock_guard lock(mutex_);
     return json::serialize(configuration(**f, true));
+}
+
+void service::prepare_images() {
+    std::vector<std::shared_ptr<function>> images;
+    {
+        const std::lock_guard lock(mutex_);
+        for (const auto& [n, f] : functions_)
+            if (f->package_type == "Image") images.push_back(f);
+    }
+    for (const auto& f : images) prepare_image(f);
+}
+
+void service::prepare_image(const std::shared_ptr<function>& fn) {
+    std::string uri;
+    {
+        const std::lock_guard lock(mutex_);
+        uri = fn->image_uri;
+    }
+    // Pulled on a thread of its own: the function is Pending meanwhile, as on AWS.
+    std::thread([this, fn, uri] {
+        auto ref = image::parse_reference(uri);
+        // <account>.dkr.ecr.<region>.amazonaws.com of this emulator's account is its own ECR.
+        const std::string own_ecr = settings_.account + ".dkr.ecr." + settings_.region + ".amazonaws.com";
+        if (ref && ref->registry == own_ecr) ref->registry = registry_host_;
+        image::pull_options po;
+        po.registry.auth.ecr_registries = {registry_host_};
+        po.registry.auth.ecr_token = [this](std::string_view) -> result<std::string> {
+            return encoding::base64_encode(settings_.access_key + ":" + settings_.secret_key);
+        };
+        const image::store st(settings_.root / "images");
+        result<image::pulled_image> pulled =
+            ref ? image::pull(*ref, st, po) : result<image::pulled_image>(ref.error());
+        const std::lock_guard lock(mutex_);
+        if (fn->image_uri != uri) return;  // updated meanwhile; that update prepares its own
+        if (!pulled) {
+            fn->state = "Failed";
+            fn->state_reason_code =
+                pulled.error().code == "Unauthorized" ? "ImageAccessDenied" : "InvalidImage";
+            fn->state_reason = "cannot pull " + uri + ": " + pulled.error().message;
+            scar::log::warn("lambda: function ", fn->name, ": ", fn->state_reason);
+            return;
+        }
+        const auto& cfg = pulled->image.config.config;
+        fn->image_digest = pulled->image.manifest_digest;
+        fn->image_rootfs = pulled->rootfs.string();
+        fn->image_entrypoint = cfg.entrypoint;
+        fn->image_cmd = cfg.cmd;
+        fn->image_env = cfg.env;
+        fn->image_workdir = cfg.working_dir;
+        fn->code_sha256 = fn->image_digest.substr(fn->image_digest.find(':') + 1);
+        fn->state = "Active";
+        fn->state_reason.clear();
+        fn->state_reason_code.clear();
+        // Environments of the previous image finish what they do and are not reused.
+        for (const auto& e : fn->envs)
+            if (!e->busy) e->dead = true;
+    }).detach();
 }
 
 void service::write_error(exchange& ex, const error& e) const {
@@ -672,13 +766,10 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
         if (m == "GET") {
             const std::lock_guard lock(mutex_);
             auto& f = **fn;
-            const bool first_look = f.state == "Pending";
-            f.state = "Active";  // Pending is seen by the create response only
             json::object res{
                 {"Configuration", configuration(f, true)},
                 {"Code", {{"RepositoryType", "S3"}, {"Location", ""}}}};
             if (f.reserved) res["Concurrency"] = {{"ReservedConcurrentExecutions", *f.reserved}};
-            (void)first_look;
             respond(json::serialize(res));
         } else if (m == "DELETE") {
             std::vector<std::shared_ptr<environment>> envs;
@@ -699,7 +790,6 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
     if (version == "2015-03-31" && sub == "configuration") {
         if (m == "GET") {
             const std::lock_guard lock(mutex_);
-            (*fn)->state = "Active";
             respond(json::serialize(configuration(**fn, true)));
         } else {
             respond(update_function(name, body, false));
@@ -855,16 +945,27 @@ result<std::shared_ptr<environment>> service::launch(
     const auto date = iso8601_ms(env->started_ms);
     env->log_stream =
         date.substr(0, 4) + "/" + date.substr(5, 2) + "/" + date.substr(8, 2) + "/[$LATEST]" + env->id;
+    const bool image_fn = fn->package_type == "Image";
     const fs::path code = settings_.root / fn->code_dir;
-    launch_spec spec;
-    spec.argv = {(code / "bootstrap").string()};
-    spec.cwd = code;
-    for (const auto& [k, v] : fn->env) spec.env.push_back(k + "=" + v);
-    const std::vector<std::pair<std::string, std::string>> platform = {
+    const std::string task_root = image_fn ? "/var/task" : code.string();
+    // Later entries win: defaults, then the image's ENV, the function's variables, and
+    // Lambda's reserved variables last.
+    std::vector<std::pair<std::string, std::string>> vars = {
+        {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"},
+        {"LANG", "en_US.UTF-8"},
+        {"TZ", ":UTC"}};
+    if (image_fn) {
+        for (const auto& e : fn->image_env) {
+            const auto eq = e.find('=');
+            if (eq != std::string::npos) vars.emplace_back(e.substr(0, eq), e.substr(eq + 1));
+        }
+    }
+    for (const auto& [k, v] : fn->env) vars.emplace_back(k, v);
+    const std::vector<std::pair<std::string, std::string>> reserved = {
         {"AWS_LAMBDA_RUNTIME_API", runtime_address_ + "/_runtime/" + env->id},
         {"_HANDLER", fn->handler},
-        {"LAMBDA_TASK_ROOT", code.string()},
-        {"LAMBDA_RUNTIME_DIR", code.string()},
+        {"LAMBDA_TASK_ROOT", task_root},
+        {"LAMBDA_RUNTIME_DIR", image_fn ? "/var/runtime" : task_root},
         {"AWS_LAMBDA_FUNCTION_NAME", fn->name},
         {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", std::to_string(fn->memory)},
         {"AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"},
@@ -875,18 +976,59 @@ result<std::shared_ptr<environment>> service::launch(
         {"AWS_DEFAULT_REGION", settings_.region},
         {"AWS_ACCESS_KEY_ID", settings_.access_key},
         {"AWS_SECRET_ACCESS_KEY", settings_.secret_key},
-        {"AWS_ENDPOINT_URL", "http://" + runtime_address_},
-        {"TZ", ":UTC"},
-        {"LANG", "en_US.UTF-8"},
-        {"PATH", "/usr/local/bin:/usr/bin:/bin"}};
-    for (const auto& [k, v] : platform) spec.env.push_back(k + "=" + v);
+        {"AWS_ENDPOINT_URL", "http://" + runtime_address_}};
+    vars.insert(vars.end(), reserved.begin(), reserved.end());
+    std::vector<std::string> env_list;
+    {
+        std::map<std::string, std::string> merged;
+        for (const auto& [k, v] : vars) merged[k] = v;
+        for (const auto& [k, v] : merged) env_list.push_back(k + "=" + v);
+    }
     std::weak_ptr<environment> weak = env;
-    auto proc = host_process::start(
-        spec,
-        [this, weak](std::string_view line) {
-            if (auto e = weak.lock()) log(e, std::string(line));
-        },
-        [this, weak](int status) {
+    auto on_line = [this, weak](std::string_view line) {
+        if (auto e = weak.lock()) log(e, std::string(line));
+    };
+    result<std::unique_ptr<environment_process>> proc = make_error("ServiceException", "not started", 500);
+    if (image_fn) {
+        sandbox::spec spec;
+        spec.rootfs = fn->image_rootfs;
+        // ImageConfig overrides the image's ENTRYPOINT and CMD; a new entrypoint drops the
+        // image's CMD, as `docker run --entrypoint` does.
+        const auto& entry = fn->entry_point.empty() ? fn->image_entrypoint : fn->entry_point;
+        const auto& cmd = !fn->command.empty()
+                              ? fn->command
+                              : (fn->entry_point.empty() ? fn->image_cmd : std::vector<std::string>{});
+        spec.argv = entry;
+        spec.argv.insert(spec.argv.end(), cmd.begin(), cmd.end());
+        if (spec.argv.empty()) {
+            return make_error(
+                "InvalidParameterValueException",
+                "the image " + fn->image_uri +
+                    " has no ENTRYPOINT or CMD, and the function's ImageConfig sets none",
+                400
+            );
+        }
+        spec.env = std::move(env_list);
+        spec.cwd = !fn->working_dir.empty() ? fn->working_dir
+                                            : (!fn->image_workdir.empty() ? fn->image_workdir : "/");
+        spec.memory_bytes = static_cast<std::uint64_t>(fn->memory) << 20;
+        spec.tmp_bytes = static_cast<std::uint64_t>(fn->ephemeral) << 20;
+        spec.hostname = "lambda";
+        auto started =
+            container_process::start(std::move(spec), on_line, [this, weak](const std::string& reason) {
+                if (auto e = weak.lock()) retire(e, reason);
+            });
+        if (started) {
+            proc = std::unique_ptr<environment_process>(std::move(*started));
+        } else {
+            proc = started.error();
+        }
+    } else {
+        launch_spec spec;
+        spec.argv = {(code / "bootstrap").string()};
+        spec.cwd = code;
+        spec.env = std::move(env_list);
+        auto started = host_process::start(spec, on_line, [this, weak](int status) {
             auto e = weak.lock();
             if (!e) return;
             std::string reason =
@@ -896,8 +1038,13 @@ result<std::shared_ptr<environment>> service::launch(
             if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 reason = "Runtime exited without providing a reason";
             retire(e, reason);
+        });
+        if (started) {
+            proc = std::unique_ptr<environment_process>(std::move(*started));
+        } else {
+            proc = started.error();
         }
-    );
+    }
     if (!proc) return proc.error();
     env->proc = std::move(*proc);
     fn->envs.push_back(env);
@@ -978,7 +1125,7 @@ net::awaitable<outcome> service::run(
             if ((fn->reserved && mine >= *fn->reserved) || running_ >= settings_.account_concurrency) {
                 throw aws_exception(make_error("TooManyRequestsException", "Rate Exceeded.", 429));
             }
-            if (!fs::exists(settings_.root / fn->code_dir / "bootstrap")) {
+            if (fn->package_type == "Zip" && !fs::exists(settings_.root / fn->code_dir / "bootstrap")) {
                 co_return outcome{
                     true,
                     error_json(
@@ -1079,7 +1226,19 @@ net::awaitable<void> service::invoke(exchange& ex, const std::string& name) {
     }
     {
         const std::lock_guard lock(mutex_);
-        (*fn)->state = "Active";
+        if ((*fn)->state != "Active") {
+            write_error(
+                ex,
+                make_error(
+                    "ResourceConflictException",
+                    "The operation cannot be performed at this time. The function is currently in the "
+                    "following state: " +
+                        (*fn)->state + ((*fn)->state_reason.empty() ? "" : " (" + (*fn)->state_reason + ")"),
+                    409
+                )
+            );
+            co_return;
+        }
     }
     if (type == "DryRun") {
         ex.status = 204;

@@ -2,9 +2,9 @@
 // The emulator's Lambda: the control plane (functions, concurrency, permissions), Invoke
 // (sync, Event, DryRun), and the Runtime API each execution environment talks to.
 //
-// Execution environments today are host processes (see process.hpp): Zip functions with a
-// custom runtime (`provided.al2023`/`provided.al2`, `bootstrap` in the zip) run without
-// isolation; Image functions need the sandbox and are refused until it lands.
+// Image functions run in sandboxed containers made from their image (container.hpp); Zip
+// functions with a custom runtime (`provided.al2023`/`provided.al2`, `bootstrap` in the
+// zip) run as host processes without isolation (process.hpp).
 
 #include <boost/asio/any_io_executor.hpp>
 
@@ -70,9 +70,13 @@ public:
     /// Where environments reach the Runtime API ("127.0.0.1:PORT"), and the executor that
     /// runs asynchronous invocations; set before serving.
     void set_runtime(std::string host_port, net::any_io_executor executor) {
+        registry_host_ = host_port;
         runtime_address_ = std::move(host_port);
         executor_ = std::move(executor);
     }
+
+    /// Pulls the images of Image functions loaded from disk (call once serving).
+    void prepare_images();
 
     /// Events that failed every attempt, oldest first: {"function","payload","time"} JSON lines.
     [[nodiscard]] std::vector<std::string> dead_letters() const;
@@ -119,12 +123,15 @@ private:
         const std::shared_ptr<invocation>& inv = nullptr
     );
     void dead_letter(const std::string& function_name, const std::string& payload);
+    /// Pulls and unpacks an Image function's image on a thread; Pending until done.
+    void prepare_image(const std::shared_ptr<function>& fn);
     /// Runs a queued event to completion (with retries), then removes its queue file.
     void dispatch_event(std::shared_ptr<function> fn, std::string payload, std::filesystem::path file);
 
     settings settings_;
     std::shared_ptr<logs::service> logs_;
     std::string runtime_address_;
+    std::string registry_host_;
     net::any_io_executor executor_;
     mutable std::mutex mutex_;
     std::map<std::string, std::shared_ptr<function>, std::less<>> functions_;
