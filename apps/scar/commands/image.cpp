@@ -9,13 +9,16 @@
 #include <scar/image/pull.hpp>
 #include <scar/image/reference.hpp>
 #include <scar/image/store.hpp>
+#include <scar/sandbox/container.hpp>
 #include <scar/sigv4/signer.hpp>
 
 #include <boost/json.hpp>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 
 #include "../commands.hpp"
@@ -28,6 +31,13 @@ namespace json = boost::json;
 
 struct image_options {
     std::string reference;
+    std::string memory;
+    std::string tmp_size = "512m";
+    std::string timeout;
+    std::vector<std::string> volumes;
+    std::vector<std::string> env;
+    std::string workdir;
+    std::vector<std::string> command;
     std::string platform = "linux/amd64";
     std::vector<std::string> insecure;
     std::string directory;
@@ -209,6 +219,138 @@ int prune() {
     return 0;
 }
 
+/// "512m", "1g", "64k", "1048576" → bytes (binary units, as docker run takes them).
+std::uint64_t parse_size(const std::string& text, const char* flag) {
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    std::string unit = text.substr(used);
+    for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!unit.empty() && unit.back() == 'b') unit.pop_back();
+    if (!unit.empty() && unit.back() == 'i') unit.pop_back();
+    double mult = 1;
+    if (unit == "k")
+        mult = 1024;
+    else if (unit == "m")
+        mult = 1024.0 * 1024;
+    else if (unit == "g")
+        mult = 1024.0 * 1024 * 1024;
+    else if (!unit.empty())
+        used = 0;
+    if (used == 0 || v <= 0) {
+        fail(make_error(
+            "InvalidArgument",
+            std::string(flag) + " takes a size such as 512m or 1g, not '" + text + "'"
+        ));
+    }
+    return static_cast<std::uint64_t>(v * mult);
+}
+
+/// "30", "30s", "5m", "1h" → duration.
+std::chrono::milliseconds parse_duration(const std::string& text) {
+    std::size_t used = 0;
+    double v = 0;
+    try {
+        v = std::stod(text, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    const std::string unit = text.substr(used);
+    double secs = v;
+    if (unit == "m")
+        secs = v * 60;
+    else if (unit == "h")
+        secs = v * 3600;
+    else if (unit == "ms")
+        secs = v / 1000;
+    else if (!unit.empty() && unit != "s")
+        used = 0;
+    if (used == 0 || v <= 0)
+        fail(make_error("InvalidArgument", "--timeout takes a duration such as 30s or 5m, not '" + text + "'")
+        );
+    return std::chrono::milliseconds(static_cast<std::int64_t>(secs * 1000));
+}
+
+int run_image(const image_options& o) {
+    if (auto ok = sandbox::check_available(); !ok) fail(ok.error());
+    const auto ref = need(img::parse_reference(o.reference));
+    img::store st;
+    std::filesystem::path rootfs;
+    img::image_config cfg;
+    // Pull only what is missing: a tag already unpacked starts at once.
+    if (const auto digest = st.get_ref(ref); digest && std::filesystem::exists(st.rootfs_path(*digest))) {
+        rootfs = st.rootfs_path(*digest);
+        const auto doc = need(img::parse_manifest_document(need(st.read_blob(*digest))));
+        if (const auto* m = std::get_if<img::manifest>(&doc))
+            cfg = need(img::parse_image_config(need(st.read_blob(m->config.digest))));
+    }
+    if (rootfs.empty()) {
+        img::pull_options po;
+        po.registry = registry_opts(o);
+        po.platform = parse_platform(o.platform);
+        const auto pulled = need(img::pull(ref, st, po));
+        rootfs = pulled.rootfs;
+        cfg = pulled.image.config;
+    }
+    sandbox::spec spec;
+    spec.rootfs = rootfs;
+    spec.argv = cfg.config.entrypoint;
+    const auto& cmd = o.command.empty() ? cfg.config.cmd : o.command;
+    spec.argv.insert(spec.argv.end(), cmd.begin(), cmd.end());
+    if (spec.argv.empty())
+        fail(make_error("InvalidArgument", ref.str() + " has no ENTRYPOINT or CMD: give a command after --"));
+    std::map<std::string, std::string> env{
+        {"PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}};
+    for (const auto& list : {cfg.config.env, o.env}) {
+        for (const auto& e : list) {
+            const auto eq = e.find('=');
+            if (eq == std::string::npos)
+                fail(make_error("InvalidArgument", "-e takes NAME=value, not '" + e + "'"));
+            env[e.substr(0, eq)] = e.substr(eq + 1);
+        }
+    }
+    for (const auto& [k, v] : env) spec.env.push_back(k + "=" + v);
+    spec.cwd =
+        !o.workdir.empty() ? o.workdir : (cfg.config.working_dir.empty() ? "/" : cfg.config.working_dir);
+    for (const auto& v : o.volumes) {
+        const auto a = v.find(':');
+        if (a == std::string::npos || a == 0)
+            fail(make_error("InvalidArgument", "-v takes HOST:CONTAINER[:ro], not '" + v + "'"));
+        const auto b = v.find(':', a + 1);
+        sandbox::bind_mount m;
+        m.host = std::filesystem::absolute(v.substr(0, a));
+        m.container = v.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
+        m.read_only = b != std::string::npos && v.substr(b + 1) == "ro";
+        if (!std::filesystem::exists(m.host))
+            fail(make_error("InvalidArgument", "-v: '" + m.host.string() + "' does not exist"));
+        spec.mounts.push_back(std::move(m));
+    }
+    if (!o.memory.empty()) spec.memory_bytes = parse_size(o.memory, "--memory");
+    spec.tmp_bytes = parse_size(o.tmp_size, "--tmp-size");
+    if (!o.timeout.empty()) spec.timeout = parse_duration(o.timeout);
+    spec.stdin_fd = 0;
+    spec.stdout_sink.fd = 1;
+    spec.stderr_sink.fd = 2;
+    const auto out = need(sandbox::run(spec));
+    switch (out.how) {
+        case sandbox::outcome::ending::exited:
+            return out.exit_code;
+        case sandbox::outcome::ending::signaled:
+            return 128 + out.signal;
+        case sandbox::outcome::ending::timed_out:
+            std::cerr << "scar: the container ran out of time (" << o.timeout << ") and was killed\n";
+            return 124;
+        case sandbox::outcome::ending::out_of_memory:
+            std::cerr << "scar: the container ran out of memory (" << o.memory << ") and was killed\n";
+            return 137;
+    }
+    return 1;
+}
+
 int import(const image_options& o) {
     if (!std::filesystem::is_directory(o.directory) && !std::filesystem::is_regular_file(o.directory)) {
         fail(make_error("InvalidArgument", "'" + o.directory + "' is neither a directory nor a tar file"));
@@ -249,6 +391,20 @@ void add_image(CLI::App& app) {
     image->add_subcommand("prune", "free what no image needs any more")->final_callback([] {
         std::exit(prune());
     });
+    auto* run =
+        image->add_subcommand("run", "run an image's command in a sandboxed container, like docker run");
+    run->add_option("reference", o->reference, "the image (pulled when not yet unpacked)")->required();
+    run->add_option("command", o->command, "command and arguments instead of the image's CMD (after --)");
+    run->add_option("--memory", o->memory, "memory limit, e.g. 512m (where cgroups allow)");
+    run->add_option("--tmp-size", o->tmp_size, "size of /tmp, e.g. 512m")->capture_default_str();
+    run->add_option("--timeout", o->timeout, "kill the container after this long, e.g. 30s or 5m");
+    run->add_option("-v,--volume", o->volumes, "HOST:CONTAINER[:ro] bind mount")->allow_extra_args(false);
+    run->add_option("-e,--env", o->env, "NAME=value")->allow_extra_args(false);
+    run->add_option("-w,--workdir", o->workdir, "working directory inside");
+    run->add_option("--platform", o->platform, "os/arch[/variant] of a multi-platform image")
+        ->capture_default_str();
+    common(run);
+    run->final_callback([o] { std::exit(run_image(*o)); });
     auto* im = image->add_subcommand("import", "push a directory or tar file as a one-layer image");
     im->add_option("source", o->directory, "directory or tar file")->required();
     im->add_option("reference", o->reference, "where to push it, e.g. 127.0.0.1:4566/repo:tag")->required();

@@ -81,6 +81,9 @@ int up(const up_options& o) {
     const std::string data = o.data_dir.empty() ? (home / "emulator").string() : o.data_dir;
     const std::string program = emulator_program();
     const std::string port = std::to_string(o.port);
+    // Removed before the child starts, so the ready line read below is the new one.
+    std::error_code rm_ec;
+    fs::remove(log, rm_ec);
     const pid_t pid = ::fork();
     if (pid < 0)
         throw aws_exception(make_error("InternalError", "fork failed; is the system out of processes?"));
