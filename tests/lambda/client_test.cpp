@@ -3,13 +3,18 @@
 
 #include "scar/lambda/client.hpp"
 
+#include <scar/core/clock.hpp>
+#include <scar/core/http.hpp>
 #include <scar/emulator/server.hpp>
+#include <scar/sigv4/signer.hpp>
 #include <scar/testing/process.hpp>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 namespace {
@@ -124,6 +129,84 @@ TEST_F(LambdaClient, BadRequestsCarryLambdasErrorCodes) {
     const auto missing = client_->invoke("nope", "{}");
     ASSERT_FALSE(missing);
     EXPECT_EQ(missing.error().code, "ResourceNotFoundException");
+}
+
+TEST_F(LambdaClient, TwoThousandS3UploadsInvokeTheFunctionOnceEach) {
+    ASSERT_TRUE(client_->create_function(request("fanout")));
+    ASSERT_TRUE(client_->wait_active("fanout"));
+    scar::http::client http;
+    const auto send = [&](const std::string& service,
+                          std::string method,
+                          const std::string& path,
+                          std::string body,
+                          scar::http::header_list headers = {}) {
+        scar::http::request req;
+        req.method = std::move(method);
+        req.url = server_->endpoint() + path;
+        req.body = std::move(body);
+        req.headers = std::move(headers);
+        auto p = scar::sigv4::signing_params::make(
+            {"test", "test", "", ""},
+            "us-east-1",
+            service,
+            scar::clock::system().now()
+        );
+        (void)scar::sigv4::sign(req, p).value();
+        return http.send(req).value();
+    };
+    ASSERT_EQ(send("s3", "PUT", "/fanout-in", "").status, 200);
+    ASSERT_EQ(
+        send(
+            "s3",
+            "PUT",
+            "/fanout-in?notification",
+            "<NotificationConfiguration><CloudFunctionConfiguration><Id>all</Id><CloudFunction>"
+            "arn:aws:lambda:us-east-1:000000000000:function:fanout</CloudFunction><Event>s3:ObjectCreated:*</"
+            "Event>"
+            "</CloudFunctionConfiguration></NotificationConfiguration>"
+        )
+            .status,
+        200
+    );
+    constexpr int uploads = 2000;
+    for (int i = 0; i < uploads; ++i) {
+        ASSERT_EQ(send("s3", "PUT", "/fanout-in/k" + std::to_string(i), "x").status, 200);
+    }
+    // Wait until the function has handled as many events as were uploaded.
+    std::map<std::string, int> seen;
+    std::size_t handled = 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(3);
+    while (std::chrono::steady_clock::now() < deadline) {
+        seen.clear();
+        handled = 0;
+        std::string token;
+        do {
+            json::object q{{"logGroupName", "/aws/lambda/fanout"}, {"filterPattern", "\"probe handling\""}};
+            if (!token.empty()) q["nextToken"] = token;
+            const auto r = send(
+                "logs",
+                "POST",
+                "/",
+                json::serialize(q),
+                {{"X-Amz-Target", "Logs_20140328.FilterLogEvents"},
+                 {"Content-Type", "application/x-amz-json-1.1"}}
+            );
+            if (r.status != 200) break;
+            const auto doc = json::parse(r.body);
+            for (const auto& e : doc.at("events").as_array()) {
+                const std::string m(e.at("message").as_string());
+                const auto at = m.find("\"key\":\"k");
+                if (at == std::string::npos) continue;
+                const auto end = m.find('"', at + 8);
+                ++seen[m.substr(at + 7, end - at - 7)];
+                ++handled;
+            }
+            token = doc.as_object().contains("nextToken") ? std::string(doc.at("nextToken").as_string()) : "";
+        } while (!token.empty());
+        if (handled >= uploads) break;
+    }
+    EXPECT_EQ(seen.size(), static_cast<std::size_t>(uploads)) << "events lost";
+    EXPECT_EQ(handled, static_cast<std::size_t>(uploads)) << "events delivered more than once";
 }
 
 }  // namespace

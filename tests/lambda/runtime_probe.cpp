@@ -19,7 +19,7 @@ int main() {
             std::fprintf(stderr, "next failed: %s\n", inv.error().what().c_str());
             return 1;
         }
-        std::printf("probe handling %s\n", inv->request_id.c_str());
+        std::printf("probe handling %s %s\n", inv->request_id.c_str(), inv->payload.c_str());
         std::fflush(stdout);
         if (inv->payload.find("fail") != std::string::npos) {
             (void)rt.fail(inv->request_id, "Probe.Failure", "asked to fail");
