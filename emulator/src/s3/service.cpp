@@ -1,8 +1,11 @@
 #include "service.hpp"
 
+#include <scar/core/clock.hpp>
 #include <scar/core/crypto.hpp>
 #include <scar/core/encoding.hpp>
 #include <scar/core/log.hpp>
+#include <scar/s3/event.hpp>
+#include <scar/s3/notification.hpp>
 #include <scar/sigv4/chunked.hpp>
 
 #include <boost/json.hpp>
@@ -1242,29 +1245,35 @@ net::awaitable<void> service::put_bucket_notification(request& r) {
         write_error(r.ex, body.error());
         co_return;
     }
-    auto config = parse_notification_config(*body);
+    auto config = model::parse_notification_xml(*body);
     if (!config) {
         write_error(r.ex, config.error());
         co_return;
     }
-    const std::string xml = config->rules.empty() && !config->event_bridge ? std::string() : to_xml(*config);
-    if (auto ok = store_->set_notification(r.bucket, xml); !ok) {
+    if (auto ok = model::validate(*config); !ok) {
+        write_error(r.ex, ok.error());
+        co_return;
+    }
+    model::assign_missing_ids(*config);
+    if (auto ok =
+            store_->set_notification(r.bucket, config->empty() ? std::string() : model::to_xml(*config));
+        !ok) {
         write_error(r.ex, ok.error());
         co_return;
     }
     const std::lock_guard lock(configs_mutex_);
-    configs_[r.bucket] = std::make_shared<const notification_config>(std::move(*config));
+    configs_[r.bucket] = std::make_shared<const model::notification_config>(std::move(*config));
 }
 
-std::shared_ptr<const notification_config> service::config_of(const std::string& bucket) {
+std::shared_ptr<const model::notification_config> service::config_of(const std::string& bucket) {
     {
         const std::lock_guard lock(configs_mutex_);
         if (const auto it = configs_.find(bucket); it != configs_.end()) return it->second;
     }
     auto info = store_->bucket(bucket);
-    auto parsed = std::make_shared<notification_config>();
+    auto parsed = std::make_shared<model::notification_config>();
     if (info && !info->notification_xml.empty()) {
-        if (auto c = parse_notification_config(info->notification_xml)) *parsed = std::move(*c);
+        if (auto c = model::parse_notification_xml(info->notification_xml)) *parsed = std::move(*c);
     }
     const std::lock_guard lock(configs_mutex_);
     return configs_.emplace(bucket, std::move(parsed)).first->second;
@@ -1273,45 +1282,38 @@ std::shared_ptr<const notification_config> service::config_of(const std::string&
 void service::notify(const request& r, std::string event_name, const object_meta& m) {
     if (sinks_.empty()) return;
     const auto config = config_of(r.bucket);
-    if (config->rules.empty()) return;
-    const bool created = event_name.starts_with("ObjectCreated:");
+    if (config->empty()) return;
     const auto region = store_->bucket(r.bucket).value_or(bucket_info{}).region;
-    for (const auto& rule : config->rules) {
-        if (!rule_matches(rule, event_name, m.key)) continue;
-        json::object object{{"key", event_key(m.key)}};
-        if (created) {
-            object["size"] = m.size;
-            object["eTag"] = m.etag;
-        }
-        object["sequencer"] = m.sequencer;
-        const json::object record{
-            {"eventVersion", "2.1"},
-            {"eventSource", "aws:s3"},
-            {"awsRegion", region.empty() ? settings_.region : region},
-            {"eventTime", iso8601_ms(now_ms())},
-            {"eventName", event_name},
-            {"userIdentity", {{"principalId", "AWS:" + r.auth.access_key_id}}},
-            {"requestParameters", {{"sourceIPAddress", r.ex.remote_address}}},
-            {"responseElements",
-             {{"x-amz-request-id", r.ex.request_id},
-              {"x-amz-id-2", encoding::base64_encode(r.ex.request_id)}}},
-            {"s3",
-             {{"s3SchemaVersion", "1.0"},
-              {"configurationId", rule.id},
-              {"bucket",
-               {{"name", r.bucket},
-                {"ownerIdentity", {{"principalId", "A" + settings_.account}}},
-                {"arn", "arn:aws:s3:::" + r.bucket}}},
-              {"object", std::move(object)}}}};
-        s3_notification n{
-            rule.destination,
-            rule.kind,
-            json::serialize(json::object{{"Records", json::array{record}}}),
-            event_name,
-            r.bucket,
-            m.key};
-        for (const auto& sink : sinks_) sink(n);
+    model::event_record record;
+    record.aws_region = region.empty() ? settings_.region : region;
+    record.event_time = clock::system().now();
+    record.event_name = event_name;
+    record.principal_id = "AWS:" + r.auth.access_key_id;
+    record.source_ip = r.ex.remote_address;
+    record.request_id = r.ex.request_id;
+    record.id2 = encoding::base64_encode(r.ex.request_id);
+    record.bucket_name = r.bucket;
+    record.bucket_owner = "A" + settings_.account;
+    record.bucket_arn = "arn:aws:s3:::" + r.bucket;
+    record.key = m.key;
+    if (event_name.starts_with("ObjectCreated:")) {
+        record.size = m.size;
+        record.etag = m.etag;
     }
+    record.sequencer = m.sequencer;
+    const auto deliver = [&](const std::string& id, const std::string& arn, std::string_view kind) {
+        record.configuration_id = id;
+        model::event_batch batch;
+        batch.records.push_back(record);
+        const s3_notification n{arn, std::string(kind), model::to_json(batch), event_name, r.bucket, m.key};
+        for (const auto& sink : sinks_) sink(n);
+    };
+    for (const auto& rule : config->lambda)
+        if (model::matches(rule, event_name, m.key)) deliver(rule.id, rule.function_arn, "CloudFunction");
+    for (const auto& rule : config->queues)
+        if (model::matches(rule, event_name, m.key)) deliver(rule.id, rule.arn, "Queue");
+    for (const auto& rule : config->topics)
+        if (model::matches(rule, event_name, m.key)) deliver(rule.id, rule.arn, "Topic");
 }
 
 }  // namespace scar::emulator::s3

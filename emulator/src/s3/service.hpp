@@ -1,6 +1,8 @@
 #pragma once
 // The emulator's S3 service: the REST API over the durable store, with notifications.
 
+#include <scar/s3/notification.hpp>
+
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -9,11 +11,13 @@
 #include <string>
 
 #include "../service.hpp"
-#include "notifications.hpp"
 #include "scar/emulator/server.hpp"
 #include "store.hpp"
 
 namespace scar::emulator::s3 {
+
+/// The client-side models the service shares (notification configuration, event records).
+namespace model = scar::s3;
 
 /// One change to an object that bucket notifications may report.
 struct object_event {
@@ -79,11 +83,11 @@ private:
     std::shared_ptr<store> store_;
     settings settings_;
     /// The parsed configuration of each bucket that has one (read from the store on first use).
-    [[nodiscard]] std::shared_ptr<const notification_config> config_of(const std::string& bucket);
+    [[nodiscard]] std::shared_ptr<const model::notification_config> config_of(const std::string& bucket);
 
     std::vector<notification_sink> sinks_;
     std::mutex configs_mutex_;
-    std::map<std::string, std::shared_ptr<const notification_config>, std::less<>> configs_;
+    std::map<std::string, std::shared_ptr<const model::notification_config>, std::less<>> configs_;
 };
 
 /// Opens the store under `s.root` and makes the service.

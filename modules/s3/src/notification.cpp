@@ -300,7 +300,7 @@ result<void> validate(const notification_config& config) {
         const auto colons = std::count(r.arn->begin(), r.arn->end(), ':');
         if (!r.arn->starts_with("arn:") || colons < 5) {
             return invalid_argument(
-                "The ARN is not well formed: '" + *r.arn + "' in " + label +
+                "The ARN could not be parsed: '" + *r.arn + "' in " + label +
                 "; expected e.g. arn:aws:lambda:us-east-1:000000000000:function:NAME"
             );
         }

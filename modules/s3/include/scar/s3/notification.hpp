@@ -98,7 +98,7 @@ struct notification_config {
 /// Errors, all `InvalidArgument` (400) with S3's wording followed by what to do:
 ///   - an event S3 does not know: "The event is not supported for notifications";
 ///   - a configuration without events;
-///   - a destination ARN that is not an ARN ("The ARN is not well formed");
+///   - a destination ARN that is not an ARN ("The ARN could not be parsed");
 ///   - two configurations (of any destinations) sharing an event type, whose prefixes
 ///     overlap (one starts with the other) and whose suffixes overlap (one ends with the
 ///     other): "Configuration is ambiguously defined. Cannot have overlapping suffixes in
