@@ -302,6 +302,45 @@ TEST_F(Lambda, EventInvocationsRunAndFailuresAreRetriedTwiceThenDeadLettered) {
     EXPECT_EQ(wait_logs("echo", "async-fail", 3).size(), 3u) << "no attempt after the dead letter";
 }
 
+TEST_F(Lambda, EventInvokeConfigSetsRetriesAndTheFailureDestination) {
+    create("echo");
+    create("on-failure");
+    const auto cfg = cli(
+        {"lambda",
+         "put-function-event-invoke-config",
+         "--function-name",
+         "echo",
+         "--maximum-retry-attempts",
+         "0",
+         "--destination-config",
+         "OnFailure={Destination=arn:aws:lambda:us-east-1:000000000000:function:on-failure}"}
+    );
+    EXPECT_EQ(cfg.at("MaximumRetryAttempts").to_number<int>(), 0);
+    EXPECT_EQ(
+        cli({"lambda", "get-function-event-invoke-config", "--function-name", "echo"})
+            .at("DestinationConfig")
+            .at("OnFailure")
+            .at("Destination"),
+        "arn:aws:lambda:us-east-1:000000000000:function:on-failure"
+    );
+    EXPECT_EQ(invoke("echo", R"({"k":"once-fail"})", "Event").status, 202);
+    // The failure record reaches the destination function (whose runtime logs it; it then
+    // "fails" on the record's text and is retried itself, so it may log it more than once).
+    const auto record = wait_logs("on-failure", "RetriesExhausted", 1);
+    ASSERT_GE(record.size(), 1u);
+    EXPECT_NE(record[0].find("once-fail"), std::string::npos) << record[0];
+    EXPECT_EQ(wait_logs("echo", "once-fail", 1).size(), 1u) << "no retry with MaximumRetryAttempts 0";
+    const auto bad =
+        aws(emu_->url(),
+            {"lambda",
+             "put-function-event-invoke-config",
+             "--function-name",
+             "echo",
+             "--maximum-retry-attempts",
+             "5"});
+    EXPECT_NE(bad.exit_code, 0);
+}
+
 TEST_F(Lambda, QueuedEventsAreDeliveredAfterTheEmulatorIsKilled) {
     create("echo");
     cli(

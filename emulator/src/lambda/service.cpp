@@ -111,6 +111,13 @@ struct function {
     std::string image_workdir;
     std::optional<int> reserved;
     json::array statements;
+    // PutFunctionEventInvokeConfig: retries and destinations of asynchronous invocations.
+    bool has_invoke_config = false;
+    int max_retries = 2;
+    int max_event_age_s = 21600;
+    std::string on_success;
+    std::string on_failure;
+    std::string invoke_config_modified;
     std::vector<std::shared_ptr<environment>> envs;
 };
 
@@ -327,6 +334,15 @@ result<void> service::load() {
         f->revision = json_string(o, "revision");
         f->state = f->package_type == "Image" ? "Pending" : "Active";
         if (const auto r = json_int(o, "reserved")) f->reserved = static_cast<int>(*r);
+        if (const auto* ic = o.if_contains("invoke_config"); ic != nullptr && ic->is_object()) {
+            const auto& c = ic->as_object();
+            f->has_invoke_config = true;
+            f->max_retries = static_cast<int>(json_int(c, "max_retries").value_or(2));
+            f->max_event_age_s = static_cast<int>(json_int(c, "max_event_age_s").value_or(21600));
+            f->on_success = json_string(c, "on_success");
+            f->on_failure = json_string(c, "on_failure");
+            f->invoke_config_modified = json_string(c, "modified");
+        }
         if (const auto* st = o.if_contains("statements"); st != nullptr && st->is_array())
             f->statements = st->as_array();
         functions_.emplace(f->name, std::move(f));
@@ -359,6 +375,14 @@ result<void> service::save(const function& f) const {
         {"revision", f.revision},
         {"statements", f.statements}};
     if (f.reserved) o["reserved"] = *f.reserved;
+    if (f.has_invoke_config) {
+        o["invoke_config"] = {
+            {"max_retries", f.max_retries},
+            {"max_event_age_s", f.max_event_age_s},
+            {"on_success", f.on_success},
+            {"on_failure", f.on_failure},
+            {"modified", f.invoke_config_modified}};
+    }
     const fs::path dir = settings_.root / "functions" / f.name;
     std::error_code ec;
     fs::create_directories(dir, ec);
@@ -835,6 +859,102 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
                            : std::string("{}")
             );
         }
+        co_return;
+    }
+    if (version == "2019-09-25" && sub == "event-invoke-config") {
+        const std::lock_guard lock(mutex_);
+        auto& f = **fn;
+        const auto config_json = [&f] {
+            json::object dest;
+            if (!f.on_success.empty()) dest["OnSuccess"] = {{"Destination", f.on_success}};
+            if (!f.on_failure.empty()) dest["OnFailure"] = {{"Destination", f.on_failure}};
+            return json::serialize(json::object{
+                {"LastModified", f.invoke_config_modified},
+                {"FunctionArn", f.arn + ":$LATEST"},
+                {"MaximumRetryAttempts", f.max_retries},
+                {"MaximumEventAgeInSeconds", f.max_event_age_s},
+                {"DestinationConfig", dest}});
+        };
+        if (m == "GET") {
+            if (!f.has_invoke_config) {
+                write_error(
+                    ex,
+                    make_error(
+                        "ResourceNotFoundException",
+                        "The function " + f.arn + " doesn't have an EventInvokeConfig",
+                        404
+                    )
+                );
+                co_return;
+            }
+            respond(config_json());
+            co_return;
+        }
+        if (m == "DELETE") {
+            f.has_invoke_config = false;
+            f.max_retries = 2;
+            f.max_event_age_s = 21600;
+            f.on_success.clear();
+            f.on_failure.clear();
+            (void)save(f);
+            ex.status = 204;
+            co_return;
+        }
+        boost::system::error_code jec;
+        auto doc = json::parse(body.empty() ? "{}" : body, jec);
+        if (jec || !doc.is_object()) {
+            write_error(
+                ex,
+                make_error("InvalidRequestContentException", "the request body is not a JSON object", 400)
+            );
+            co_return;
+        }
+        const auto& in = doc.as_object();
+        // PUT replaces the whole configuration; POST (Update) changes the fields given.
+        if (m == "PUT") {
+            f.max_retries = 2;
+            f.max_event_age_s = 21600;
+            f.on_success.clear();
+            f.on_failure.clear();
+        }
+        if (const auto r = json_int(in, "MaximumRetryAttempts")) {
+            if (*r < 0 || *r > 2) {
+                write_error(ex, invalid("MaximumRetryAttempts must be 0, 1 or 2"));
+                co_return;
+            }
+            f.max_retries = static_cast<int>(*r);
+        }
+        if (const auto a = json_int(in, "MaximumEventAgeInSeconds")) {
+            if (*a < 60 || *a > 21600) {
+                write_error(ex, invalid("MaximumEventAgeInSeconds must be between 60 and 21600"));
+                co_return;
+            }
+            f.max_event_age_s = static_cast<int>(*a);
+        }
+        if (const auto* dc = in.if_contains("DestinationConfig"); dc != nullptr && dc->is_object()) {
+            for (const auto& [key, target] :
+                 {std::pair<std::string_view, std::string*>{"OnSuccess", &f.on_success},
+                  std::pair<std::string_view, std::string*>{"OnFailure", &f.on_failure}}) {
+                if (const auto* d = dc->as_object().if_contains(key); d != nullptr && d->is_object()) {
+                    const auto arn = json_string(d->as_object(), "Destination");
+                    if (!arn.empty() && arn.find(":lambda:") == std::string::npos) {
+                        write_error(
+                            ex,
+                            invalid(
+                                "the emulator delivers destinations to Lambda functions only, not to '" +
+                                arn + "'"
+                            )
+                        );
+                        co_return;
+                    }
+                    *target = arn;
+                }
+            }
+        }
+        f.has_invoke_config = true;
+        f.invoke_config_modified = iso8601_ms(now_ms());
+        (void)save(f);
+        respond(config_json());
         co_return;
     }
     if (sub == "policy") {
@@ -1338,11 +1458,24 @@ void service::dispatch_event(std::shared_ptr<function> fn, std::string payload, 
         ) -> net::awaitable<void> {
             const auto ex = co_await net::this_coro::executor;
             // AWS: two retries after a function error, about 1 and 2 minutes apart; throttled
-            // events wait and are retried for up to 6 hours (the maximum event age).
-            const auto expires = std::chrono::steady_clock::now() + std::chrono::hours(6);
+            // events wait and are retried up to the maximum event age (6 hours) — both as
+            // PutFunctionEventInvokeConfig sets them.
+            int attempts = 3;
+            std::chrono::seconds max_age{21600};
+            std::string on_success;
+            std::string on_failure;
+            {
+                const std::lock_guard lock(self->mutex_);
+                attempts = f->max_retries + 1;
+                max_age = std::chrono::seconds(f->max_event_age_s);
+                on_success = f->on_success;
+                on_failure = f->on_failure;
+            }
+            const auto expires = std::chrono::steady_clock::now() + max_age;
             int failures = 0;
             bool delivered = false;
-            while (!delivered && failures < 3 && std::chrono::steady_clock::now() < expires) {
+            outcome last;
+            while (!delivered && failures < attempts && std::chrono::steady_clock::now() < expires) {
                 auto inv = std::make_shared<invocation>(ex, uuid(), body);
                 inv->arn = f->arn;
                 bool throttled = false;
@@ -1352,17 +1485,42 @@ void service::dispatch_event(std::shared_ptr<function> fn, std::string payload, 
                 } catch (const aws_exception&) {
                     throttled = true;
                 }
+                last = out;
                 if (!throttled && !out.function_error) {
                     delivered = true;
                     break;
                 }
                 if (!throttled) ++failures;
-                if (failures == 3) break;
+                if (failures == attempts) break;
                 net::steady_timer t(ex);
                 t.expires_after(
                     throttled ? self->settings_.retry_delay : self->settings_.retry_delay * failures
                 );
                 co_await t.async_wait(net::use_awaitable);
+            }
+            const std::string& destination = delivered ? on_success : on_failure;
+            if (!destination.empty()) {
+                // The destination gets an invocation record, as on AWS.
+                boost::system::error_code jec;
+                auto request_payload = json::parse(body, jec);
+                auto response_payload = json::parse(last.body, jec);
+                if (jec) response_payload = json::value(last.body);
+                json::object response{{"statusCode", 200}, {"executedVersion", "$LATEST"}};
+                if (!delivered) response["functionError"] = "Unhandled";
+                const json::object record{
+                    {"version", "1.0"},
+                    {"timestamp", iso8601_ms(now_ms())},
+                    {"requestContext",
+                     {{"requestId", uuid()},
+                      {"functionArn", f->arn + ":$LATEST"},
+                      {"condition", delivered ? "Success" : "RetriesExhausted"},
+                      {"approximateInvokeCount", failures + (delivered ? 1 : 0)}}},
+                    {"requestPayload", request_payload},
+                    {"responseContext", response},
+                    {"responsePayload", response_payload}};
+                if (!self->invoke_event(destination, json::serialize(record))) {
+                    scar::log::warn("lambda: destination ", destination, " of ", f->name, " does not exist");
+                }
             }
             if (!delivered) self->dead_letter(f->name, body);
             std::error_code ec;
