@@ -240,7 +240,8 @@ INSTANTIATE_TEST_SUITE_P(
             "",
             "",
             false}  // different Created types
-    )
+    ),
+    [](const ::testing::TestParamInfo<overlap_case>& info) { return "case" + std::to_string(info.index); }
 );
 
 TEST(NotificationValidate, OverlapAcrossDestinationKinds) {
