@@ -241,7 +241,7 @@ INSTANTIATE_TEST_SUITE_P(
             "",
             false}  // different Created types
     ),
-    [](const ::testing::TestParamInfo<overlap_case>& info) { return "case" + std::to_string(info.index); }
+    [](const ::testing::TestParamInfo<overlap_case>& p) { return "case" + std::to_string(p.index); }
 );
 
 TEST(NotificationValidate, OverlapAcrossDestinationKinds) {
