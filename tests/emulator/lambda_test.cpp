@@ -238,9 +238,10 @@ TEST_F(Lambda, ColdThenWarmReuseAndErrors) {
     ASSERT_EQ(first.status, 200) << first.body;
     const auto second = invoke("echo", R"({"n":2})");
     EXPECT_EQ(body_of(second).at("echo").at("n").to_number<int>(), 2);
-    EXPECT_EQ(body_of(first).at("pid"), body_of(second).at("pid"))
+    EXPECT_EQ(body_of(first).at("env"), body_of(second).at("env"))
         << "the warm invoke must reuse the environment";
     EXPECT_FALSE(second.header("x-amz-function-error"));
+    EXPECT_EQ(body_of(first).at("task_root"), "/var/task");  // zip functions run in a container
 
     const auto failed = invoke("echo", R"("fail")");
     EXPECT_EQ(failed.status, 200);
@@ -252,7 +253,7 @@ TEST_F(Lambda, ColdThenWarmReuseAndErrors) {
     EXPECT_EQ(body_of(timed_out).at("errorType"), "Sandbox.Timedout");
     EXPECT_NE(timed_out.body.find("Task timed out after 2.00 seconds"), std::string::npos) << timed_out.body;
     const auto after_timeout = invoke("echo", R"({"n":3})");
-    EXPECT_NE(body_of(after_timeout).at("pid"), body_of(first).at("pid"))
+    EXPECT_NE(body_of(after_timeout).at("env"), body_of(first).at("env"))
         << "a timeout must replace the environment";
 
     const auto crashed = invoke("echo", R"("crash")");

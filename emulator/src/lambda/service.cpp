@@ -270,6 +270,15 @@ long max_rss_mb(pid_t pid) {
 
 result<std::shared_ptr<service>> service::open(settings s, std::shared_ptr<logs::service> logs) {
     auto svc = std::make_shared<service>(std::move(s), std::move(logs));
+    if (auto ok = sandbox::check_available(); ok) {
+        svc->sandbox_available_ = true;
+    } else {
+        scar::log::warn(
+            "lambda: containers are not available here (",
+            ok.error().message,
+            "); Zip functions will run as host processes without isolation, Image functions cannot run"
+        );
+    }
     if (auto ok = svc->load(); !ok) return ok.error();
     return svc;
 }
@@ -1066,8 +1075,11 @@ result<std::shared_ptr<environment>> service::launch(
     env->log_stream =
         date.substr(0, 4) + "/" + date.substr(5, 2) + "/" + date.substr(8, 2) + "/[$LATEST]" + env->id;
     const bool image_fn = fn->package_type == "Image";
+    // Zip functions run in a container too where the host allows it; otherwise as plain
+    // host processes.
+    const bool sandboxed = image_fn || sandbox_available_;
     const fs::path code = settings_.root / fn->code_dir;
-    const std::string task_root = image_fn ? "/var/task" : code.string();
+    const std::string task_root = sandboxed ? "/var/task" : code.string();
     // Later entries win: defaults, then the image's ENV, the function's variables, and
     // Lambda's reserved variables last.
     std::vector<std::pair<std::string, std::string>> vars = {
@@ -1085,7 +1097,7 @@ result<std::shared_ptr<environment>> service::launch(
         {"AWS_LAMBDA_RUNTIME_API", runtime_address_ + "/_runtime/" + env->id},
         {"_HANDLER", fn->handler},
         {"LAMBDA_TASK_ROOT", task_root},
-        {"LAMBDA_RUNTIME_DIR", image_fn ? "/var/runtime" : task_root},
+        {"LAMBDA_RUNTIME_DIR", sandboxed ? "/var/runtime" : task_root},
         {"AWS_LAMBDA_FUNCTION_NAME", fn->name},
         {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", std::to_string(fn->memory)},
         {"AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"},
@@ -1109,7 +1121,47 @@ result<std::shared_ptr<environment>> service::launch(
         if (auto e = weak.lock()) log(e, std::string(line));
     };
     result<std::unique_ptr<environment_process>> proc = make_error("ServiceException", "not started", 500);
-    if (image_fn) {
+    if (sandboxed && !image_fn) {
+        // The host's system directories stand in for the provided.al2023 base: read-only,
+        // with only the /etc files programs need (not the host's secrets), the code at
+        // /var/task.
+        sandbox::spec spec;
+        spec.rootfs = settings_.root / "zip-root";
+        std::error_code ec;
+        fs::create_directories(spec.rootfs, ec);
+        for (const char* dir : {"/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"}) {
+            if (fs::exists(dir)) spec.mounts.push_back({dir, dir, true});
+        }
+        for (const char* file :
+             {"/etc/resolv.conf",
+              "/etc/hosts",
+              "/etc/passwd",
+              "/etc/group",
+              "/etc/nsswitch.conf",
+              "/etc/ld.so.cache",
+              "/etc/localtime",
+              "/etc/ssl",
+              "/etc/ca-certificates",
+              "/etc/alternatives"}) {
+            if (fs::exists(file)) spec.mounts.push_back({file, file, true});
+        }
+        spec.mounts.push_back({code, "/var/task", true});
+        spec.argv = {"/var/task/bootstrap"};
+        spec.env = std::move(env_list);
+        spec.cwd = "/var/task";
+        spec.memory_bytes = static_cast<std::uint64_t>(fn->memory) << 20;
+        spec.tmp_bytes = static_cast<std::uint64_t>(fn->ephemeral) << 20;
+        spec.hostname = "lambda";
+        auto started =
+            container_process::start(std::move(spec), on_line, [this, weak](const std::string& reason) {
+                if (auto e = weak.lock()) retire(e, reason);
+            });
+        if (started) {
+            proc = std::unique_ptr<environment_process>(std::move(*started));
+        } else {
+            proc = started.error();
+        }
+    } else if (image_fn) {
         sandbox::spec spec;
         spec.rootfs = fn->image_rootfs;
         // ImageConfig overrides the image's ENTRYPOINT and CMD; a new entrypoint drops the

@@ -132,6 +132,7 @@ private:
     std::shared_ptr<logs::service> logs_;
     std::string runtime_address_;
     std::string registry_host_;
+    bool sandbox_available_ = false;
     net::any_io_executor executor_;
     mutable std::mutex mutex_;
     std::map<std::string, std::shared_ptr<function>, std::less<>> functions_;
