@@ -342,6 +342,47 @@ TEST_F(Lambda, EventInvokeConfigSetsRetriesAndTheFailureDestination) {
     EXPECT_NE(bad.exit_code, 0);
 }
 
+TEST_F(Lambda, LayersArePublishedListedAndMountedAtOpt) {
+    create("echo");
+    const auto layer_zip = work_.path() / "layer.zip";
+    scar::testing::process_options z;
+    z.argv = {
+        "python3",
+        "-c",
+        "import sys,zipfile\nz=zipfile.ZipFile(sys.argv[1],'w')\nz.writestr('hello.txt','layer-v1'); "
+        "z.close()",
+        layer_zip.string()};
+    ASSERT_EQ(scar::testing::run(std::move(z)).exit_code, 0);
+    const auto published = cli(
+        {"lambda",
+         "publish-layer-version",
+         "--layer-name",
+         "greet",
+         "--zip-file",
+         "fileb://" + layer_zip.string(),
+         "--compatible-runtimes",
+         "provided.al2023"}
+    );
+    EXPECT_EQ(published.at("Version").to_number<int>(), 1);
+    const std::string arn(published.at("LayerVersionArn").as_string());
+    EXPECT_EQ(arn, "arn:aws:lambda:us-east-1:000000000000:layer:greet:1");
+    EXPECT_EQ(
+        cli({"lambda", "list-layer-versions", "--layer-name", "greet"}).at("LayerVersions").as_array().size(),
+        1u
+    );
+    cli({"lambda", "update-function-configuration", "--function-name", "echo", "--layers", arn});
+    EXPECT_EQ(body_of(invoke("echo", "{}")).at("opt"), "layer-v1");
+    // A deleted version disappears from the listings but keeps working where it is used.
+    cli({"lambda", "delete-layer-version", "--layer-name", "greet", "--version-number", "1"});
+    EXPECT_TRUE(
+        cli({"lambda", "list-layer-versions", "--layer-name", "greet"}).at("LayerVersions").as_array().empty()
+    );
+    EXPECT_EQ(body_of(invoke("echo", "{}")).at("opt"), "layer-v1");
+    const auto bad =
+        aws(emu_->url(), {"lambda", "get-layer-version", "--layer-name", "greet", "--version-number", "1"});
+    EXPECT_NE(bad.err.find("ResourceNotFoundException"), std::string::npos) << bad.err;
+}
+
 TEST_F(Lambda, QueuedEventsAreDeliveredAfterTheEmulatorIsKilled) {
     create("echo");
     cli(

@@ -25,6 +25,7 @@
 #include <cstring>
 #include <fstream>
 #include <regex>
+#include <span>
 #include <sstream>
 
 #include "../json_fields.hpp"
@@ -110,6 +111,7 @@ struct function {
     std::vector<std::string> image_env;
     std::string image_workdir;
     std::optional<int> reserved;
+    std::vector<std::string> layers;  ///< layer version ARNs, mounted at /opt in this order
     json::array statements;
     // PutFunctionEventInvokeConfig: retries and destinations of asynchronous invocations.
     bool has_invoke_config = false;
@@ -183,6 +185,11 @@ json::object configuration(const function& f, bool full) {
     if (f.package_type == "Zip") {
         c["Runtime"] = f.runtime;
         c["Handler"] = f.handler;
+    }
+    if (!f.layers.empty()) {
+        json::array ls;
+        for (const auto& arn : f.layers) ls.push_back(json::object{{"Arn", arn}});
+        c["Layers"] = ls;
     }
     if (!f.entry_point.empty() || !f.command.empty() || !f.working_dir.empty()) {
         json::object ic;
@@ -336,6 +343,7 @@ result<void> service::load() {
         f->entry_point = strings(o.if_contains("entry_point"));
         f->command = strings(o.if_contains("command"));
         f->working_dir = json_string(o, "working_dir");
+        f->layers = strings(o.if_contains("layers"));
         f->code_sha256 = json_string(o, "code_sha256");
         f->code_size = json_int(o, "code_size").value_or(0);
         f->code_dir = json_string(o, "code_dir");
@@ -382,7 +390,8 @@ result<void> service::save(const function& f) const {
         {"code_dir", f.code_dir},
         {"last_modified", f.last_modified},
         {"revision", f.revision},
-        {"statements", f.statements}};
+        {"statements", f.statements},
+        {"layers", to_array(f.layers)}};
     if (f.reserved) o["reserved"] = *f.reserved;
     if (f.has_invoke_config) {
         o["invoke_config"] = {
@@ -459,6 +468,10 @@ static result<void> apply_config(function& f, const json::object& in) {
     if (in.contains("Role")) f.role = json_string(in, "Role");
     if (in.contains("Handler")) f.handler = json_string(in, "Handler");
     if (in.contains("Runtime")) f.runtime = json_string(in, "Runtime");
+    if (const auto* ls = in.if_contains("Layers"); ls != nullptr && ls->is_array()) {
+        f.layers = strings(ls);
+        if (f.layers.size() > 5) return invalid("Cannot reference more than 5 layers.");
+    }
     if (const auto* e = in.if_contains("Environment"); e != nullptr && e->is_object()) {
         f.env.clear();
         std::size_t total = 0;
@@ -636,6 +649,147 @@ result<std::string> service::update_function(const std::string& name, const std:
     return json::serialize(configuration(**f, true));
 }
 
+fs::path service::layer_dir(const std::string& name, int version) const {
+    return settings_.root / "layers" / name / std::to_string(version);
+}
+
+result<std::string> service::layer_request(
+    const std::string& method,
+    const std::string& name,
+    const std::string& version_text,
+    const std::string& body
+) {
+    static const std::regex name_re("^[a-zA-Z0-9-_]{1,140}$");
+    if (!std::regex_match(name, name_re))
+        return invalid("Layer names are 1-140 letters, digits, '-' and '_'");
+    const std::string layer_arn =
+        "arn:aws:lambda:" + settings_.region + ":" + settings_.account + ":layer:" + name;
+    const fs::path base = settings_.root / "layers" / name;
+    const auto read_meta = [&](int v) -> std::optional<json::object> {
+        std::ifstream in(layer_dir(name, v).string() + ".json");
+        if (!in) return std::nullopt;
+        std::stringstream ss;
+        ss << in.rdbuf();
+        boost::system::error_code ec;
+        auto doc = json::parse(ss.str(), ec);
+        if (ec || !doc.is_object()) return std::nullopt;
+        return doc.as_object();
+    };
+    if (method == "POST") {
+        boost::system::error_code jec;
+        auto doc = json::parse(body, jec);
+        if (jec || !doc.is_object())
+            return make_error("InvalidRequestContentException", "the request body is not a JSON object", 400);
+        const auto& in = doc.as_object();
+        const auto* content = in.if_contains("Content");
+        const auto zip_b64 =
+            content != nullptr && content->is_object() ? json_string(content->as_object(), "ZipFile") : "";
+        if (zip_b64.empty())
+            return invalid("Content.ZipFile is required (S3 locations are not supported yet)");
+        const auto zip = encoding::base64_decode(zip_b64);
+        if (!zip) return invalid("Content.ZipFile is not valid base64");
+        const std::lock_guard lock(mutex_);
+        std::error_code ec;
+        fs::create_directories(base, ec);
+        int version = 1;  // versions are never reused, even after deletion
+        {
+            std::ifstream next(base / "next");
+            next >> version;
+            if (version < 1) version = 1;
+        }
+        std::ofstream(base / "next", std::ios::trunc) << version + 1;
+        const fs::path dir = layer_dir(name, version);
+        auto unzipped = extract_zip(*zip, dir);
+        if (!unzipped) {
+            fs::remove_all(dir, ec);
+            return unzipped.error();
+        }
+        const auto digest = crypto::sha256_of(*zip);
+        json::object out{
+            {"LayerArn", layer_arn},
+            {"LayerVersionArn", layer_arn + ":" + std::to_string(version)},
+            {"Description", json_string(in, "Description")},
+            {"CreatedDate", last_modified_now()},
+            {"Version", version},
+            {"Content",
+             {{"Location", ""},
+              {"CodeSha256",
+               encoding::base64_encode(std::span<const std::uint8_t>(digest.data(), digest.size()))},
+              {"CodeSize", zip->size()}}},
+            {"CompatibleRuntimes", to_array(strings(in.if_contains("CompatibleRuntimes")))},
+            {"CompatibleArchitectures", to_array(strings(in.if_contains("CompatibleArchitectures")))},
+            {"LicenseInfo", json_string(in, "LicenseInfo")}};
+        std::ofstream(dir.string() + ".json", std::ios::trunc) << json::serialize(out);
+        return json::serialize(out);
+    }
+    if (version_text.empty()) {  // ListLayerVersions, newest first
+        json::array out;
+        std::error_code ec;
+        std::vector<int> versions;
+        for (const auto& e : fs::directory_iterator(base, ec)) {
+            if (e.path().extension() == ".json") versions.push_back(std::atoi(e.path().stem().c_str()));
+        }
+        std::sort(versions.rbegin(), versions.rend());
+        for (const int v : versions) {
+            if (auto meta = read_meta(v)) {
+                meta->erase("Content");
+                meta->erase("LayerArn");
+                out.push_back(std::move(*meta));
+            }
+        }
+        return json::serialize(json::object{{"LayerVersions", out}});
+    }
+    const int version = std::atoi(version_text.c_str());
+    if (version < 1) return invalid("Layer Version Cannot be less than 1");
+    if (method == "DELETE") {
+        std::error_code ec;
+        fs::remove(layer_dir(name, version).string() + ".json", ec);
+        // The files stay for functions that use this version, as on AWS.
+        return std::string();
+    }
+    auto meta = read_meta(version);
+    if (!meta)
+        return make_error("ResourceNotFoundException", "The resource you requested does not exist.", 404);
+    return json::serialize(*meta);
+}
+
+result<fs::path> service::merged_layers(const function& f) const {
+    if (f.layers.empty()) return fs::path{};
+    std::string key;
+    std::vector<fs::path> dirs;
+    for (const auto& arn : f.layers) {
+        // arn:aws:lambda:<region>:<account>:layer:<name>:<version>
+        const auto at = arn.find(":layer:");
+        const auto colon = arn.rfind(':');
+        if (at == std::string::npos || colon <= at + 7)
+            return invalid("'" + arn + "' is not a layer version ARN");
+        const std::string name = arn.substr(at + 7, colon - at - 7);
+        const int version = std::atoi(arn.c_str() + colon + 1);
+        const fs::path dir = layer_dir(name, version);
+        if (!fs::is_directory(dir)) return invalid("Layer version " + arn + " does not exist.");
+        dirs.push_back(dir);
+        key += arn + "\n";
+    }
+    const fs::path merged = settings_.root / "opt" / encoding::to_hex(crypto::sha256_of(key));
+    if (fs::exists(merged)) return merged;
+    const fs::path tmp = merged.string() + "." + random_hex(6, false) + ".tmp";
+    std::error_code ec;
+    fs::create_directories(tmp, ec);
+    for (const auto& dir : dirs) {  // later layers overwrite earlier ones, as in /opt on AWS
+        fs::copy(
+            dir,
+            tmp,
+            fs::copy_options::recursive | fs::copy_options::overwrite_existing |
+                fs::copy_options::copy_symlinks,
+            ec
+        );
+        if (ec) return make_error("ServiceException", "cannot assemble the layers: " + ec.message(), 500);
+    }
+    fs::rename(tmp, merged, ec);
+    if (ec) fs::remove_all(tmp, ec);  // another environment assembled it first
+    return merged;
+}
+
 void service::prepare_images() {
     std::vector<std::shared_ptr<function>> images;
     {
@@ -775,6 +929,17 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
               {"ConcurrentExecutions", settings_.account_concurrency},
               {"UnreservedConcurrentExecutions", settings_.account_concurrency - reserved}}},
             {"AccountUsage", {{"TotalCodeSize", 0}, {"FunctionCount", count}}}}));
+        co_return;
+    }
+    if (version == "2018-10-31" && n >= 3 && parts[1] == "layers" && (n == 3 || parts[3] == "versions")) {
+        respond(
+            layer_request(m, parts[2], n >= 5 ? parts[4] : "", n == 3 ? "" : body),
+            m == "POST" ? 201 : 200
+        );
+        if (m == "DELETE" && ex.status == 200) {
+            ex.status = 204;
+            ex.response_body.clear();
+        }
         co_return;
     }
     if (!functions || n < 3) {
@@ -1146,6 +1311,9 @@ result<std::shared_ptr<environment>> service::launch(
             if (fs::exists(file)) spec.mounts.push_back({file, file, true});
         }
         spec.mounts.push_back({code, "/var/task", true});
+        auto opt = merged_layers(*fn);
+        if (!opt) return opt.error();
+        if (!opt->empty()) spec.mounts.push_back({*opt, "/opt", true});
         spec.argv = {"/var/task/bootstrap"};
         spec.env = std::move(env_list);
         spec.cwd = "/var/task";

@@ -123,6 +123,16 @@ private:
         const std::shared_ptr<invocation>& inv = nullptr
     );
     void dead_letter(const std::string& function_name, const std::string& payload);
+    /// PublishLayerVersion, ListLayerVersions, GetLayerVersion, DeleteLayerVersion.
+    [[nodiscard]] result<std::string> layer_request(
+        const std::string& method,
+        const std::string& name,
+        const std::string& version,
+        const std::string& body
+    );
+    [[nodiscard]] std::filesystem::path layer_dir(const std::string& name, int version) const;
+    /// The function's layers merged in order into one directory (cached), or empty.
+    [[nodiscard]] result<std::filesystem::path> merged_layers(const function& f) const;
     /// Pulls and unpacks an Image function's image on a thread; Pending until done.
     void prepare_image(const std::shared_ptr<function>& fn);
     /// Runs a queued event to completion (with retries), then removes its queue file.

@@ -16,5 +16,5 @@ while true; do
     *slow*) sleep 1 ;;
     *fail*) curl -sS -X POST "$api/invocation/$id/error" -d '{"errorMessage":"asked to fail","errorType":"Failure"}' >/dev/null; continue ;;
   esac
-  curl -sS -X POST "$api/invocation/$id/response" -d "{\"echo\":$event,\"pid\":$$,\"env\":\"$AWS_LAMBDA_LOG_STREAM_NAME\",\"task_root\":\"$LAMBDA_TASK_ROOT\"}" >/dev/null
+  curl -sS -X POST "$api/invocation/$id/response" -d "{\"echo\":$event,\"pid\":$$,\"env\":\"$AWS_LAMBDA_LOG_STREAM_NAME\",\"task_root\":\"$LAMBDA_TASK_ROOT\",\"opt\":\"$(cat /opt/hello.txt 2>/dev/null)\"}" >/dev/null
 done
