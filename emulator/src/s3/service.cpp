@@ -651,7 +651,9 @@ net::awaitable<void> service::put_object(request& r) {
         if (t.first.starts_with("x-amz-checksum-")) meta.headers.push_back(t);
     meta.size = body->size;
     meta.etag = body->md5_hex;
-    auto committed = store_->commit(r.bucket, std::move(meta), std::move(body->file));
+    auto committed = co_await blocking_.run([&] {
+        return store_->commit(r.bucket, std::move(meta), std::move(body->file));
+    });
     if (!committed) {
         write_error(r.ex, committed.error());
         co_return;
@@ -1050,7 +1052,9 @@ net::awaitable<void> service::upload_part(request& r) {
             write_error(ex, md5.error());
             co_return;
         }
-        auto part = store_->put_part(r.bucket, id, number, std::move(*staged), *md5);
+        auto part = co_await blocking_.run([&] {
+            return store_->put_part(r.bucket, id, number, std::move(*staged), *md5);
+        });
         if (!part) {
             write_error(ex, part.error());
             co_return;
@@ -1068,7 +1072,9 @@ net::awaitable<void> service::upload_part(request& r) {
         write_error(ex, body.error());
         co_return;
     }
-    auto part = store_->put_part(r.bucket, id, number, std::move(body->file), body->md5_hex);
+    auto part = co_await blocking_.run([&] {
+        return store_->put_part(r.bucket, id, number, std::move(body->file), body->md5_hex);
+    });
     if (!part) {
         write_error(ex, part.error());
         co_return;
@@ -1092,7 +1098,9 @@ net::awaitable<void> service::complete_upload(request& r) {
     for (const auto p : doc.child("CompleteMultipartUpload").children("Part")) {
         parts.emplace_back(p.child("PartNumber").text().as_uint(), p.child_value("ETag"));
     }
-    auto done = store_->complete_upload(r.bucket, *ex.param("uploadId"), parts);
+    auto done = co_await blocking_.run([&] {
+        return store_->complete_upload(r.bucket, *ex.param("uploadId"), parts);
+    });
     if (!done) {
         write_error(ex, done.error());
         co_return;

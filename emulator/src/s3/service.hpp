@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 
+#include "../blocking.hpp"
 #include "../service.hpp"
 #include "scar/emulator/server.hpp"
 #include "store.hpp"
@@ -86,6 +87,8 @@ private:
     [[nodiscard]] std::shared_ptr<const model::notification_config> config_of(const std::string& bucket);
 
     std::vector<notification_sink> sinks_;
+    /// Where commits wait for their disk syncs (see blocking.hpp).
+    blocking_pool blocking_{32};
     std::mutex configs_mutex_;
     std::map<std::string, std::shared_ptr<const model::notification_config>, std::less<>> configs_;
 };
