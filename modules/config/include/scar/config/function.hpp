@@ -41,6 +41,18 @@ enum class execution_mode {
 /// Where `scar` deploys: the local emulator (default) or real AWS.
 enum class target_kind { local, aws };
 
+/// "local", "aws".
+[[nodiscard]] std::string_view to_string(target_kind t) noexcept;
+
+/// The instances of a function's Batch compute environment.
+enum class batch_compute {
+    ec2,   ///< on-demand EC2 instances
+    spot,  ///< EC2 Spot instances
+};
+
+/// "ec2", "spot".
+[[nodiscard]] std::string_view to_string(batch_compute c) noexcept;
+
 /// A storage provider the supervisor (and, for `s3.default`, the CLI) talks to.
 ///
 /// `type.id` names it from a function's `input`/`output` entries: `s3` means `s3.default`,
@@ -59,6 +71,8 @@ struct storage_provider {
 
     /// "type.id", the name used in `input`/`output` entries.
     [[nodiscard]] std::string name() const { return type + "." + id; }
+
+    bool operator==(const storage_provider&) const = default;
 };
 
 /// An input or output location: `bucket[/folder/sub]` on a provider, with the output
@@ -72,6 +86,8 @@ struct storage_path {
 
     /// "bucket/folder" (or "bucket").
     [[nodiscard]] std::string path() const { return folder.empty() ? bucket : bucket + "/" + folder; }
+
+    bool operator==(const storage_path&) const = default;
 };
 
 /// API Gateway exposure of a function (`[function.api_gateway]`).
@@ -80,6 +96,8 @@ struct api_gateway {
     std::string stage = "scar";
     std::string path = "launch";
     std::vector<std::string> binary_media_types = {"*/*"};
+
+    bool operator==(const api_gateway&) const = default;
 };
 
 /// Batch resources (`[function.batch]`), used when `mode` is batch or lambda-batch.
@@ -91,6 +109,12 @@ struct batch {
     int attempts = 1;   ///< retry strategy
     int timeout_s = 0;  ///< attemptDurationSeconds; 0 = none
     std::map<std::string, std::string> environment;
+    batch_compute compute = batch_compute::ec2;
+    std::vector<std::string> instance_types = {"optimal"};
+    std::vector<std::string> subnets;          ///< required on AWS: `subnet-…` ids
+    std::vector<std::string> security_groups;  ///< required on AWS: `sg-…` ids
+
+    bool operator==(const batch&) const = default;
 };
 
 /// One function, every key resolved (defaults applied, paths absolute).
@@ -120,6 +144,8 @@ struct function_definition {
     target_kind target = target_kind::local;
     std::string region = "us-east-1";
     std::string endpoint;  ///< empty: the emulator's (local) or AWS's (aws)
+
+    bool operator==(const function_definition&) const = default;
 };
 
 /// Everything a set of files defines.
@@ -129,6 +155,8 @@ struct definitions {
 
     /// The provider `p.provider` names, or nullptr.
     [[nodiscard]] const storage_provider* provider_of(const storage_path& p) const;
+
+    bool operator==(const definitions&) const = default;
 };
 
 /// What to read and what to override.
@@ -155,8 +183,30 @@ struct load_options {
     const std::filesystem::path& base_dir = {}
 );
 
+/// How `parse` treats what the text refers to.
+struct parse_options {
+    /// Relative script paths resolve against it (empty: the current directory).
+    std::filesystem::path base_dir;
+    /// false: `init_script`/`run_script` are resolved but not required to exist (a Batch job
+    /// gets its script in an environment variable, not as a file).
+    bool check_scripts = true;
+};
+
+/// `parse` with options.
+[[nodiscard]] result<definitions> parse(
+    std::string_view toml,
+    std::string_view source_name,
+    const parse_options& opts
+);
+
 /// The deployed configuration of one function: TOML that `parse` reads back to an equal
 /// definition (scripts are referenced by file name only, the providers it uses included).
+///
+/// Every key is written, so the text does not depend on the defaults of the reader. The
+/// scripts it names (`init_script`, `run_script`) must sit in the `base_dir` given to
+/// `parse` (the deployer copies them next to `function.toml`), or be read with
+/// `check_scripts = false`. Credentials of the providers it uses are written in clear text,
+/// as SCAR's `function_config.yaml` did: treat the text as a secret.
 [[nodiscard]] std::string to_toml(const function_definition& fn, const definitions& defs);
 
 }  // namespace scar::config
