@@ -46,6 +46,7 @@ void merge_into(table& base, const table& over) {
             base.push_back(e);
         } else if (existing->as_table() != nullptr && e.val.as_table() != nullptr) {
             merge_into(*existing->as_table(), *e.val.as_table());
+            existing->where = e.val.where;  // errors about the table point at the latest layer's
         } else {
             *existing = e.val;
         }

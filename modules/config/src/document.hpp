@@ -82,8 +82,8 @@ struct entry {
 /// Follows a dotted path of table keys (`batch.vcpus`); nullptr if any part is missing.
 [[nodiscard]] const value* find_path(const table& t, std::string_view dotted);
 
-/// Merges `over` into `base`: tables merge key by key (recursively), everything else —
-/// arrays included — is replaced.
+/// Merges `over` into `base`: tables merge key by key (recursively) and take the origin of
+/// `over`; everything else — arrays included — is replaced.
 void merge_into(table& base, const table& over);
 
 /// What a value is, for messages: "a string (\"x\")", "an integer (5)", "a table".

@@ -99,8 +99,10 @@ table read_overrides(const std::vector<std::string>& overrides, diagnostics& dia
             target != nullptr && (target->kind == kind::string || target->kind == kind::string_table);
         diagnostics scratch;
         std::optional<table> doc;
-        if (!text_value || val.starts_with('"') || val.starts_with('\''))
+        const std::string trimmed = trim(val);
+        if (!text_value || trimmed.starts_with('"') || trimmed.starts_with('\'')) {
             doc = read_toml(key + " = " + val, src, scratch);
+        }
         if (!doc) doc = read_toml(key + " = " + toml_string(val), src, scratch);
         if (!doc) {
             diag.add_line(

@@ -68,7 +68,7 @@ std::vector<spec> storage_path_keys(bool output) {
             kind::string,
             output ? "lambda.output.storage_provider" : "lambda.input.storage_provider",
             "The provider: `s3` (= `s3.default`, the function's own credentials) or `<type>.<id>` of a "
-            "[storage.<type>.<id>] table."),
+            "`[storage.<type>.<id>]` table."),
         "s3, s3.<id>, minio.<id> of a defined provider"
     );
     storage.element_default = "\"s3\"";
@@ -77,7 +77,7 @@ std::vector<spec> storage_path_keys(bool output) {
         key("path",
             kind::string,
             output ? "lambda.output.path" : "lambda.input.path",
-            output ? "Where files written to $TMP_OUTPUT_DIR are uploaded. Required."
+            output ? "Where files written to `$TMP_OUTPUT_DIR` are uploaded. Required."
                    : "Uploads under it trigger the function. Required."),
         "bucket[/folder], bucket per S3's naming rules"
     ));
@@ -86,7 +86,7 @@ std::vector<spec> storage_path_keys(bool output) {
             key("prefix",
                 kind::string_array,
                 "lambda.output.prefix",
-                "Upload only files whose path (relative to $TMP_OUTPUT_DIR) starts with one of these.")
+                "Upload only files whose path (relative to `$TMP_OUTPUT_DIR`) starts with one of these.")
         );
         keys.push_back(
             key("suffix",
@@ -106,7 +106,7 @@ spec make_function_spec() {
             key("name",
                 kind::string,
                 "lambda.name",
-                "The function; also its log group /aws/lambda/<name>, its ECR repository and its Batch "
+                "The function; also its log group `/aws/lambda/<name>`, its ECR repository and its Batch "
                 "resources. "
                 "Required."),
             "1–64 letters, digits, - and _"
@@ -244,7 +244,7 @@ spec make_function_spec() {
                     key("path",
                         kind::string,
                         "—",
-                        "The path the CLI invokes under the stage (/<stage>/<path>)."),
+                        "The path the CLI invokes under the stage (`/<stage>/<path>`)."),
                     "letters, digits, ., - and _"
                 ),
                 valid(
@@ -339,7 +339,7 @@ spec make_function_spec() {
              {"compute_resources", "SCAR's compute_resources keys are directly in [function.batch] here"}}
         ),
         with(
-            key("deployment", kind::section, "—", "Overrides the file's [deployment] for this function."),
+            key("deployment", kind::section, "—", "Overrides the file's `[deployment]` for this function."),
             deployment_keys()
         ),
     };
@@ -364,7 +364,7 @@ spec make_provider_spec(const std::string& type) {
         key("<id>",
             kind::section,
             "storage_providers." + type + ".<id>",
-            "A storage provider named " + type + ".<id>."),
+            "A storage provider named `" + type + ".<id>`."),
         {
             valid(
                 key("endpoint",
@@ -388,7 +388,7 @@ spec make_provider_spec(const std::string& type) {
             key("path_style",
                 kind::boolean,
                 "—",
-                "true: bucket in the path (http://host/bucket/key), for endpoints without virtual hosts."),
+                "true: bucket in the path (`http://host/bucket/key`), for endpoints without virtual hosts."),
         },
         {{"verify", "SCAR's 'verify' is 'verify_tls' here"}}
     );
@@ -399,7 +399,8 @@ spec make_file_spec() {
         key("function",
             kind::section,
             "aws.lambda (scar.cfg)",
-            "Defaults of every function key except name and deployment."),
+            "Every function key but `name` and `deployment`; in a definition file, for its own functions "
+            "only."),
         {},
         {{"name", "each function names itself; set name in [[function]]"},
          {"deployment", "set the top-level [deployment] table instead"}}
@@ -413,7 +414,7 @@ spec make_file_spec() {
         spec s = provider_spec(type);
         s.name = type;
         s.scar = "—";
-        s.meaning = "Defaults of every [storage." + s.name + ".<id>] provider.";
+        s.meaning = "Defaults of every `[storage." + s.name + ".<id>]` provider.";
         s.document_children = false;
         return s;
     };
@@ -430,8 +431,8 @@ spec make_file_spec() {
                 key("defaults",
                     kind::section,
                     "—",
-                    "Defaults for the functions and providers (of this file only, in a "
-                    "definition file)."),
+                    "Defaults of functions (`defaults.function`) and of providers by type "
+                    "(`defaults.storage`)."),
                 {fn_defaults,
                  with(
                      key("storage", kind::section, "—", "Defaults of providers by type."),
@@ -446,12 +447,12 @@ spec make_file_spec() {
                 key("storage", kind::section, "storage_providers", "Storage providers by type and id."),
                 {providers(
                      "s3",
-                     "An S3 provider, s3.<id> in inputs and outputs (s3.default: the function's own "
+                     "An S3 provider, `s3.<id>` in inputs and outputs (`s3.default`: the function's own "
                      "credentials)."
                  ),
                  providers(
                      "minio",
-                     "A MinIO (or other S3-compatible) provider, minio.<id> in inputs and outputs."
+                     "A MinIO (or other S3-compatible) provider, `minio.<id>` in inputs and outputs."
                  )}
             ),
         },

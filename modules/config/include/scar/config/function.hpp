@@ -61,11 +61,11 @@ enum class batch_compute {
 struct storage_provider {
     std::string type = "s3";  ///< "s3" or "minio" (an S3-compatible endpoint)
     std::string id = "default";
-    std::string endpoint;  ///< empty: AWS's (or the emulator's) S3 endpoint
-    std::string region;    ///< empty: the function's region
-    std::string access_key;
-    std::string secret_key;
-    std::string session_token;
+    std::string endpoint{};  ///< empty: AWS's (or the emulator's) S3 endpoint
+    std::string region{};    ///< empty: the function's region
+    std::string access_key{};
+    std::string secret_key{};
+    std::string session_token{};
     bool verify_tls = true;
     bool path_style = false;  ///< true for minio and other endpoints without virtual hosts
 
@@ -79,10 +79,10 @@ struct storage_provider {
 /// filters on the file names (relative to `$TMP_OUTPUT_DIR`).
 struct storage_path {
     std::string provider = "s3.default";  ///< normalised "type.id"
-    std::string bucket;
-    std::string folder;                 ///< no leading or trailing '/'; may be empty
-    std::vector<std::string> prefixes;  ///< output only: a file matches when it starts with one
-    std::vector<std::string> suffixes;  ///< output only: … and ends with one
+    std::string bucket{};
+    std::string folder{};                 ///< no leading or trailing '/'; may be empty
+    std::vector<std::string> prefixes{};  ///< output only: a file matches when it starts with one
+    std::vector<std::string> suffixes{};  ///< output only: … and ends with one
 
     /// "bucket/folder" (or "bucket").
     [[nodiscard]] std::string path() const { return folder.empty() ? bucket : bucket + "/" + folder; }
@@ -92,7 +92,7 @@ struct storage_path {
 
 /// API Gateway exposure of a function (`[function.api_gateway]`).
 struct api_gateway {
-    std::string name;  ///< REST API name; present ⇒ an API is created
+    std::string name{};  ///< REST API name; present ⇒ an API is created
     std::string stage = "scar";
     std::string path = "launch";
     std::vector<std::string> binary_media_types = {"*/*"};
@@ -108,19 +108,19 @@ struct batch {
     int max_vcpus = 2;  ///< of the compute environment
     int attempts = 1;   ///< retry strategy
     int timeout_s = 0;  ///< attemptDurationSeconds; 0 = none
-    std::map<std::string, std::string> environment;
+    std::map<std::string, std::string> environment{};
     batch_compute compute = batch_compute::ec2;
     std::vector<std::string> instance_types = {"optimal"};
-    std::vector<std::string> subnets;          ///< required on AWS: `subnet-…` ids
-    std::vector<std::string> security_groups;  ///< required on AWS: `sg-…` ids
+    std::vector<std::string> subnets{};          ///< required on AWS: `subnet-…` ids
+    std::vector<std::string> security_groups{};  ///< required on AWS: `sg-…` ids
 
     bool operator==(const batch&) const = default;
 };
 
 /// One function, every key resolved (defaults applied, paths absolute).
 struct function_definition {
-    std::string name;   ///< also the ECR repository, the log group `/aws/lambda/<name>`, …
-    std::string image;  ///< the user's image reference
+    std::string name{};   ///< also the ECR repository, the log group `/aws/lambda/<name>`, …
+    std::string image{};  ///< the user's image reference
     std::string description = "Created by scar";
     int memory_mb = 512;
     int timeout_s = 300;
@@ -129,29 +129,29 @@ struct function_definition {
     execution_mode mode = execution_mode::lambda;
     std::string log_level = "info";  ///< the supervisor's: debug, info, warning, error
     std::string architecture = "x86_64";
-    std::string role;  ///< IAM role ARN (required on AWS, defaulted locally)
-    std::vector<std::string> layers;
-    std::map<std::string, std::string> environment;            ///< Lambda's variables
-    std::map<std::string, std::string> container_environment;  ///< the script's variables
-    std::filesystem::path init_script;  ///< run on every invocation (absolute; may be empty)
-    std::filesystem::path run_script;   ///< default of `scar run -s`
-    bool file_stage_in = false;         ///< true: do not download the input
-    std::vector<storage_path> inputs;
-    std::vector<storage_path> outputs;
-    std::optional<config::api_gateway> api_gateway;
+    std::string role{};  ///< IAM role ARN (required on AWS, defaulted locally)
+    std::vector<std::string> layers{};
+    std::map<std::string, std::string> environment{};            ///< Lambda's variables
+    std::map<std::string, std::string> container_environment{};  ///< the script's variables
+    std::filesystem::path init_script{};  ///< run on every invocation (absolute; may be empty)
+    std::filesystem::path run_script{};   ///< default of `scar run -s`
+    bool file_stage_in = false;           ///< true: do not download the input
+    std::vector<storage_path> inputs{};
+    std::vector<storage_path> outputs{};
+    std::optional<config::api_gateway> api_gateway{};
     int log_retention_days = 30;
-    config::batch batch;
+    config::batch batch{};
     target_kind target = target_kind::local;
     std::string region = "us-east-1";
-    std::string endpoint;  ///< empty: the emulator's (local) or AWS's (aws)
+    std::string endpoint{};  ///< empty: the emulator's (local) or AWS's (aws)
 
     bool operator==(const function_definition&) const = default;
 };
 
 /// Everything a set of files defines.
 struct definitions {
-    std::vector<function_definition> functions;
-    std::map<std::string, storage_provider> storage;  ///< by name(): "s3.default", "minio.x"
+    std::vector<function_definition> functions{};
+    std::map<std::string, storage_provider> storage{};  ///< by name(): "s3.default", "minio.x"
 
     /// The provider `p.provider` names, or nullptr.
     [[nodiscard]] const storage_provider* provider_of(const storage_path& p) const;
@@ -162,12 +162,12 @@ struct definitions {
 /// What to read and what to override.
 struct load_options {
     /// Definition files, read in order after the defaults and the user file.
-    std::vector<std::filesystem::path> files;
+    std::vector<std::filesystem::path> files{};
     /// The user file; empty: `$SCAR_CONFIG` or `~/.config/scar/config.toml` when present.
-    std::filesystem::path user_file;
+    std::filesystem::path user_file{};
     /// `key=value` overrides applied to every function (`memory=1024`,
     /// `container.environment.K=V`), as CLI flags give them.
-    std::vector<std::string> overrides;
+    std::vector<std::string> overrides{};
 };
 
 /// Reads defaults, the user file, `files` and `overrides`; validates everything.
@@ -186,7 +186,7 @@ struct load_options {
 /// How `parse` treats what the text refers to.
 struct parse_options {
     /// Relative script paths resolve against it (empty: the current directory).
-    std::filesystem::path base_dir;
+    std::filesystem::path base_dir{};
     /// false: `init_script`/`run_script` are resolved but not required to exist (a Batch job
     /// gets its script in an environment variable, not as a file).
     bool check_scripts = true;
