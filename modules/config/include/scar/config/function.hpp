@@ -3,19 +3,25 @@
 /// The typed model of scar's TOML function definitions (SCAR's FDL, rebuilt in TOML).
 ///
 /// One file may define several functions (`[[function]]` tables) and the storage providers
-/// they use (`[storage.<type>.<id>]`). `conf/defaults.toml` gives every default, the user
-/// file (`~/.config/scar/config.toml`) overrides it, the definition file overrides both,
-/// and CLI flags override everything (`overrides`). The reference of every key is
-/// `docs/configuration.md`.
+/// they use (`[storage.<type>.<id>]`). `conf/defaults.toml` (compiled in) gives every
+/// default, the user file (`~/.config/scar/config.toml`) overrides it, the definition file
+/// overrides both, and CLI flags override everything (`overrides`). Tables merge key by
+/// key; arrays are replaced, not concatenated as SCAR did. A definition file's
+/// `[defaults.function]` and `[deployment]` apply to its own functions only. The reference
+/// of every key is `docs/configuration.md` (checked against `known_keys()` by a test).
 ///
 /// @code
-/// auto defs = scar::config::load({.files = {"conf/examples/grayify/grayify.toml"}});
+/// auto defs = scar::config::load({.files = {"conf/examples/features/scripts.toml"}});
 /// if (!defs) { std::cerr << defs.error().message; return 1; }   // file:line:col: key: what
 /// for (const auto& fn : defs->functions) deploy(fn);
 /// @endcode
 ///
-/// The supervisor gets the same model: `to_toml(fn, providers)` writes the deployed
+/// The supervisor gets the same model: `to_toml(fn, defs)` writes the deployed
 /// configuration of one function, `parse` reads it back inside the container.
+///
+/// @par Thread safety
+/// Every function may be called from several threads (the built-in defaults are parsed
+/// once, on first use); `load` reads the environment, so do not `setenv` meanwhile.
 
 #include <scar/core/error.hpp>
 
@@ -163,20 +169,25 @@ struct definitions {
 struct load_options {
     /// Definition files, read in order after the defaults and the user file.
     std::vector<std::filesystem::path> files{};
-    /// The user file; empty: `$SCAR_CONFIG` or `~/.config/scar/config.toml` when present.
+    /// The user file, which must exist. Empty: the file `$SCAR_CONFIG` names (which must
+    /// exist), else `$XDG_CONFIG_HOME/scar/config.toml` or `~/.config/scar/config.toml` when
+    /// present.
     std::filesystem::path user_file{};
     /// `key=value` overrides applied to every function (`memory=1024`,
     /// `container.environment.K=V`), as CLI flags give them.
     std::vector<std::string> overrides{};
 };
 
-/// Reads defaults, the user file, `files` and `overrides`; validates everything.
+/// Reads defaults, the user file, `files` and `overrides`; validates everything. Without
+/// `files`, non-empty `overrides` define one function (`name=f`, `image=busybox`, …).
 /// On failure the error (code `ConfigInvalid`) lists every problem, one per line, as
-/// `file:line:col: key: what is wrong; what would be valid`.
+/// `file:line:col: key: what is wrong; what would be valid` (unreadable files as
+/// `cannot read '<path>': <reason>; <fix>`, overrides as `override '<k=v>': key: …`).
 [[nodiscard]] result<definitions> load(const load_options& opts);
 
-/// Parses one TOML text over the built-in defaults (no user file). `source_name` names it
-/// in errors. Relative script paths resolve against `base_dir`.
+/// Parses one TOML text over the built-in defaults (no user file, no overrides), as a
+/// definition file. `source_name` names it in errors. Relative script paths resolve against
+/// `base_dir` (empty: the current directory). Errors as `load`.
 [[nodiscard]] result<definitions> parse(
     std::string_view toml,
     std::string_view source_name,
