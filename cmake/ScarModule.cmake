@@ -14,6 +14,7 @@ set(SCAR_ALLOWED_DEPS_image core)
 set(SCAR_ALLOWED_DEPS_sandbox core)
 set(SCAR_ALLOWED_DEPS_config core)
 set(SCAR_ALLOWED_DEPS_supervisor core s3 lambda batch apigw config)
+set(SCAR_ALLOWED_DEPS_deploy core sigv4 s3 lambda image config batch apigw)
 
 # -Wnull-dereference is left out: with g++ 12 at -O2 it fires on boost::system::result and
 # std::string internals (false positives), which -Werror in CI would turn into failures;
