@@ -69,12 +69,12 @@ struct up_options {
     std::string data_dir;
 };
 
-int up(const up_options& o) {
+int up(const up_options& o, std::ostream& say = std::cout) {
     const fs::path home = scar_home();
     fs::create_directories(home);
     if (const auto pid = running_pid(home)) {
-        std::cout << "the emulator is already running (pid " << *pid << ") at "
-                  << read_file(home / "emulator.endpoint") << "\n";
+        say << "the emulator is already running (pid " << *pid << ") at "
+            << read_file(home / "emulator.endpoint") << "\n";
         return 0;
     }
     const fs::path log = home / "emulator.log";
@@ -117,10 +117,10 @@ int up(const up_options& o) {
             const std::string endpoint = text.substr(at + 13, end - at - 13);
             std::ofstream(home / "emulator.pid") << pid << "\n";
             std::ofstream(home / "emulator.endpoint") << endpoint;
-            std::cout << "emulator up at " << endpoint << " (pid " << pid << ", data " << data << ", log "
-                      << log.string() << ")\n"
-                      << "use it with: export AWS_ENDPOINT_URL=" << endpoint
-                      << " AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1\n";
+            say << "emulator up at " << endpoint << " (pid " << pid << ", data " << data << ", log "
+                << log.string() << ")\n"
+                << "use it with: export AWS_ENDPOINT_URL=" << endpoint
+                << " AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1\n";
             return 0;
         }
         int status = 0;
@@ -170,6 +170,19 @@ int status() {
 }
 
 }  // namespace
+
+std::string emulator_endpoint() {
+    const fs::path home = scar_home();
+    if (!running_pid(home)) {
+        if (up(up_options{}, std::cerr) != 0)
+            throw aws_exception(make_error(
+                "EmulatorNotRunning",
+                "the local emulator could not be started; see " + (home / "emulator.log").string() +
+                    ", or deploy to AWS with --target aws"
+            ));
+    }
+    return read_file(home / "emulator.endpoint");
+}
 
 void add_local(CLI::App& app) {
     auto* local = app.add_subcommand("local", "the local emulator (S3, Lambda, Batch, API Gateway, Logs)");
