@@ -20,6 +20,7 @@ build_pkgs=(
 test_pkgs=(
   python3 python3-botocore awscli curl
   docker-registry busybox-static crun
+  musl musl-tools
   nodejs npm
 )
 # Optional speed-ups and tools; installed when available, never required.

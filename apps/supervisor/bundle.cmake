@@ -1,10 +1,21 @@
-# cmake -DBINARY=<program> -DLIBDIR=<dir> -P bundle.cmake
+# cmake -DBINARY=<program> -DPROGRAM=<copy> -DLIBDIR=<dir> [-DOBJCOPY=<objcopy>] -P bundle.cmake
 #
-# Copies the shared libraries <program> needs (its ldd closure, glibc included) into
-# <dir>, and the dynamic loader as <dir>/ld.so: with the static launcher beside them this
-# makes a directory that runs in any image, whatever libc it has, or none.
-if(NOT BINARY OR NOT LIBDIR)
-  message(FATAL_ERROR "bundle.cmake needs -DBINARY=… -DLIBDIR=…")
+# Copies <program> to <copy> without its debug information (it stays in the build tree),
+# the shared libraries it needs (its ldd closure, glibc included) into <dir>, and the
+# dynamic loader as <dir>/ld.so: with the static launcher beside them this makes a
+# directory that runs in any image, whatever libc it has, or none.
+if(NOT BINARY OR NOT PROGRAM OR NOT LIBDIR)
+  message(FATAL_ERROR "bundle.cmake needs -DBINARY=… -DPROGRAM=… -DLIBDIR=…")
+endif()
+get_filename_component(program_dir ${PROGRAM} DIRECTORY)
+file(MAKE_DIRECTORY ${program_dir})
+if(OBJCOPY)
+  execute_process(COMMAND ${OBJCOPY} --strip-debug ${BINARY} ${PROGRAM} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${OBJCOPY} --strip-debug ${BINARY} failed")
+  endif()
+else()
+  configure_file(${BINARY} ${PROGRAM} COPYONLY)
 endif()
 find_program(LDD ldd REQUIRED)
 execute_process(COMMAND ${LDD} ${BINARY} OUTPUT_VARIABLE out RESULT_VARIABLE rc)

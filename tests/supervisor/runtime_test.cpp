@@ -80,6 +80,7 @@ TEST(Settings, WithoutConfigurationScriptsStillRun) {
     EXPECT_EQ(s.where, sv::platform::lambda);
     EXPECT_EQ(s.function.name, "fn");
     EXPECT_TRUE(s.function.outputs.empty());
+    EXPECT_TRUE(s.config_source.empty());
     EXPECT_EQ(s.command, (std::vector<std::string>{"/bin/true"}));
     EXPECT_EQ(s.entrypoint_words, 1U);
     EXPECT_EQ(s.temp_root, "/var/tmp");
@@ -103,6 +104,7 @@ TEST(Settings, ConfigurationFromTheTaskRootOrTheEnvironment) {
         );
         ASSERT_TRUE(s) << s.error().message;
         EXPECT_EQ(s->function.name, "grayify");
+        EXPECT_EQ(s->config_source, "FUNCTION_CONFIG");
         EXPECT_EQ(s->function.timeout_threshold_s, 7);
         EXPECT_EQ(s->function.container_environment.at("MODE"), "gray");
         ASSERT_EQ(s->function.outputs.size(), 1U);
@@ -122,6 +124,7 @@ TEST(Settings, ConfigurationFromTheTaskRootOrTheEnvironment) {
         {}
     );
     ASSERT_TRUE(from_file) << from_file.error().message;
+    EXPECT_EQ(from_file->config_source, (task.path() / "function.toml").string());
     EXPECT_EQ(from_file->function.inputs.at(0).bucket, "photos");
     EXPECT_EQ(from_file->function.timeout_threshold_s, 3);
     EXPECT_EQ(from_file->function.log_level, "debug");

@@ -230,6 +230,7 @@ result<settings> load_settings(const env_reader& env, const command_line& cl) {
         }
         s.function = *chosen;
         s.storage = defs->storage;
+        s.config_source = source;
     } else if (name) {
         s.function.name = *name;
     }
@@ -280,7 +281,9 @@ int run(int argc, char** argv) {
     }
     auto loaded = load_settings(process_env, *cl);
     if (loaded) {
-        apply_log_level(loaded->function.log_level);
+        // Without a configuration or LOG_LEVEL, SCAR_LOG_LEVEL (read by the logger) decides.
+        if (!loaded->config_source.empty() || process_env("LOG_LEVEL"))
+            apply_log_level(loaded->function.log_level);
         for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
             const std::string_view var(*e);
             if (var.starts_with("FUNCTION_CONFIG=") || var.starts_with("SCRIPT=")) continue;

@@ -59,6 +59,9 @@ enum class platform {
 /// Everything an invocation needs besides the event.
 struct settings {
     config::function_definition function;
+    /// Where `function` came from ("/var/task/function.toml", "FUNCTION_CONFIG"); empty:
+    /// no configuration, defaults.
+    std::string config_source;
     /// Storage providers by name ("minio.x"), for outputs and inputs that name one.
     std::map<std::string, config::storage_provider> storage;
     platform where = platform::lambda;
