@@ -31,6 +31,9 @@ void add_log(CLI::App& app);
 /// `scar put` / `scar get`: files and folders to and from buckets.
 void add_put_get(CLI::App& app);
 
+/// `scar cost`: what the recorded invocations would cost on AWS.
+void add_cost(CLI::App& app);
+
 /// The running local emulator's endpoint; starts it in the background when it is not up.
 [[nodiscard]] std::string emulator_endpoint();
 

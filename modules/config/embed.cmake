@@ -1,6 +1,6 @@
-# cmake -DINPUT=<file> -DOUTPUT=<file.cpp> -P embed.cmake
-# Writes a C++ source that holds INPUT's bytes (conf/defaults.toml), so an installed scar
-# needs no file to know its defaults.
+# cmake -DINPUT=<file> -DOUTPUT=<file.cpp> -DNAME=<symbol> -P embed.cmake
+# Writes a C++ source that holds INPUT's bytes (conf/defaults.toml, conf/prices.toml) as
+# NAME_text / NAME_size, so an installed scar needs no file to know them.
 file(READ "${INPUT}" hex HEX)
 string(LENGTH "${hex}" hex_length)
 math(EXPR size "${hex_length} / 2")
@@ -11,11 +11,11 @@ file(WRITE "${OUTPUT}.tmp"
 #include <cstddef>
 
 namespace scar::config::detail {
-extern const char defaults_toml_text[];
-extern const std::size_t defaults_toml_size;
-const char defaults_toml_text[] = {
+extern const char ${NAME}_text[];
+extern const std::size_t ${NAME}_size;
+const char ${NAME}_text[] = {
     ${bytes}'\\0'};
-const std::size_t defaults_toml_size = ${size};
+const std::size_t ${NAME}_size = ${size};
 }  // namespace scar::config::detail
 ")
 file(COPY_FILE "${OUTPUT}.tmp" "${OUTPUT}" ONLY_IF_DIFFERENT)

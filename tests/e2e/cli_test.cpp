@@ -193,6 +193,29 @@ suffix = [".upper"]
     ASSERT_EQ(get.exit_code, 0) << get.err;
     EXPECT_EQ(read(work_.path() / "got" / "sub" / "hello.txt.upper"), "HELLO WORLD\n");
 
+    // scar cost prices exactly the REPORT lines the log holds (built-in price table).
+    const auto logged = json::parse(scar({"log", "-n", "upper", "--json"}).out).as_array();
+    std::size_t reports = 0;
+    double gb_seconds = 0;
+    for (const auto& l : logged) {
+        const std::string m(l.at("message").as_string());
+        if (!m.starts_with("REPORT RequestId: ")) continue;
+        ++reports;
+        const auto billed = m.find("Billed Duration: ");
+        gb_seconds += std::stod(m.substr(billed + 17)) / 1000.0 * 256 / 1024.0;
+    }
+    const auto cost = scar({"cost", "-n", "upper", "--json"});
+    ASSERT_EQ(cost.exit_code, 0) << cost.err;
+    const auto priced = json::parse(cost.out);
+    const auto& fn = priced.at("functions").as_array().at(0);
+    EXPECT_EQ(fn.at("invocations").to_number<std::size_t>(), reports);
+    EXPECT_EQ(reports, 3U);  // the upload and the two runs
+    EXPECT_NEAR(
+        priced.at("total").to_number<double>(),
+        static_cast<double>(reports) * 0.20 / 1e6 + gb_seconds * 0.0000166667,
+        1e-12
+    );
+
     const auto rm = scar({"rm", "-n", "upper"});
     ASSERT_EQ(rm.exit_code, 0) << rm.err;
     EXPECT_NE(aws(emu_->url(), {"lambda", "get-function", "--function-name", "upper"}).exit_code, 0);
@@ -231,7 +254,7 @@ std::vector<std::string> long_options(const std::string& help) {
 
 TEST(CliDocs, EveryOptionOfEveryVerbIsInTheReference) {
     const auto doc = read(fs::path(SCAR_SOURCE_DIR) / "docs" / "cli.md");
-    for (const std::string verb : {"init", "run", "ls", "log", "rm", "put", "get"}) {
+    for (const std::string verb : {"init", "run", "ls", "log", "rm", "cost", "put", "get"}) {
         scar::testing::process_options o;
         o.argv = {SCAR_CLI_BIN, verb, "--help"};
         const auto help = scar::testing::run(std::move(o));

@@ -46,6 +46,10 @@ function_config config_from(const json::object& c) {
                 if (val.is_string()) f.environment[std::string(k)] = std::string(val.as_string());
         }
     }
+    if (const auto* a = c.if_contains("Architectures");
+        a != nullptr && a->is_array() && !a->as_array().empty() && a->as_array()[0].is_string()) {
+        f.architecture = std::string(a->as_array()[0].as_string());
+    }
     f.state = field(c, "State");
     f.last_update_status = field(c, "LastUpdateStatus");
     f.code_sha256 = field(c, "CodeSha256");

@@ -36,6 +36,7 @@ struct function_config {
     int memory_mb = 128;
     int timeout_s = 3;
     int ephemeral_mb = 512;
+    std::string architecture = "x86_64";  ///< the first of `Architectures`
     std::map<std::string, std::string> environment;
     std::string state;               ///< Pending, Active, Failed, …
     std::string last_update_status;  ///< InProgress, Successful, Failed

@@ -1,0 +1,130 @@
+#include "scar/deploy/cost.hpp"
+
+#include <scar/lambda/client.hpp>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+
+namespace scar::deploy {
+namespace {
+
+/// The number after "<field>: " in a tab-separated REPORT line.
+std::optional<double> field(std::string_view line, std::string_view name) {
+    const std::string key = "\t" + std::string(name) + ": ";
+    const auto at = line.find(key);
+    if (at == std::string_view::npos) return std::nullopt;
+    const char* first = line.data() + at + key.size();
+    double v = 0;
+    const auto [end, ec] = std::from_chars(first, line.data() + line.size(), v);
+    if (ec != std::errc{} || end == first) return std::nullopt;
+    return v;
+}
+
+}  // namespace
+
+std::optional<invocation_report> parse_report(std::string_view line) {
+    constexpr std::string_view head = "REPORT RequestId: ";
+    if (!line.starts_with(head)) return std::nullopt;
+    invocation_report r;
+    const auto id_end = line.find('\t', head.size());
+    if (id_end == std::string_view::npos) return std::nullopt;
+    r.request_id = std::string(line.substr(head.size(), id_end - head.size()));
+    const auto duration = field(line, "Duration");
+    const auto billed = field(line, "Billed Duration");
+    const auto memory = field(line, "Memory Size");
+    if (!duration || !billed || !memory) return std::nullopt;
+    r.duration_ms = *duration;
+    r.billed_ms = static_cast<std::int64_t>(std::llround(*billed));
+    r.memory_mb = static_cast<int>(std::lround(*memory));
+    r.init_ms = field(line, "Init Duration");
+    return r;
+}
+
+function_cost estimate(
+    std::string name,
+    const std::vector<invocation_report>& reports,
+    std::string_view architecture,
+    int ephemeral_mb,
+    const config::price_table& prices
+) {
+    function_cost c;
+    c.name = std::move(name);
+    c.architecture = std::string(architecture);
+    c.ephemeral_mb = ephemeral_mb;
+    c.invocations = reports.size();
+    if (reports.empty()) return c;
+    const auto& lp = prices.lambda;
+    const double gb_second = architecture == "arm64" ? lp.gb_second_arm64 : lp.gb_second_x86_64;
+    const double extra_ephemeral_gb = std::max(0, ephemeral_mb - lp.ephemeral_included_mb) / 1024.0;
+    double ephemeral_gb_seconds = 0;
+    std::vector<double> durations;
+    std::int64_t first_start = reports.front().timestamp_ms, last_end = reports.front().timestamp_ms;
+    for (const auto& r : reports) {
+        if (r.init_ms) ++c.cold_starts;
+        c.billed_ms += r.billed_ms;
+        const double seconds = static_cast<double>(r.billed_ms) / 1000.0;
+        c.gb_seconds += seconds * r.memory_mb / 1024.0;
+        ephemeral_gb_seconds += seconds * extra_ephemeral_gb;
+        durations.push_back(r.duration_ms);
+        const auto start = r.timestamp_ms - static_cast<std::int64_t>(r.duration_ms + r.init_ms.value_or(0));
+        first_start = std::min(first_start, start);
+        last_end = std::max(last_end, r.timestamp_ms);
+    }
+    c.request_cost = static_cast<double>(c.invocations) * lp.requests_per_million / 1e6;
+    c.compute_cost = c.gb_seconds * gb_second;
+    c.ephemeral_cost = ephemeral_gb_seconds * lp.ephemeral_gb_second;
+    c.total = c.request_cost + c.compute_cost + c.ephemeral_cost;
+    c.wall_seconds = static_cast<double>(last_end - first_start) / 1000.0;
+    std::sort(durations.begin(), durations.end());
+    c.p50_ms = durations[(durations.size() - 1) / 2];
+    c.max_ms = durations.back();
+    return c;
+}
+
+result<cost_report> cost(
+    const target& t,
+    const std::vector<std::string>& names,
+    const config::price_table& prices
+) {
+    cost_report out;
+    out.currency = prices.currency;
+    out.region = prices.region;
+    std::vector<std::string> wanted = names;
+    if (wanted.empty()) {
+        auto fns = list(t);
+        if (!fns) return fns.error();
+        for (const auto& f : *fns) wanted.push_back(f.name);
+    }
+    lambda::client lambda(lambda::endpoint{t.lambda_url, t.region, t.credentials});
+    std::int64_t first = 0, last = 0;
+    for (const auto& name : wanted) {
+        auto fn = lambda.get_function(name);
+        if (!fn) return fn.error().wrap("reading function '" + name + "'");
+        auto lines = logs(t, name);
+        std::vector<invocation_report> reports;
+        if (lines) {
+            for (const auto& l : *lines) {
+                if (auto r = parse_report(l.message)) {
+                    r->timestamp_ms = l.timestamp_ms;
+                    reports.push_back(std::move(*r));
+                }
+            }
+        } else if (lines.error().code != "ResourceNotFoundException") {
+            return lines.error();
+        }
+        auto c = estimate(name, reports, fn->architecture, fn->ephemeral_mb, prices);
+        for (const auto& r : reports) {
+            const auto start =
+                r.timestamp_ms - static_cast<std::int64_t>(r.duration_ms + r.init_ms.value_or(0));
+            first = first == 0 ? start : std::min(first, start);
+            last = std::max(last, r.timestamp_ms);
+        }
+        out.total += c.total;
+        out.functions.push_back(std::move(c));
+    }
+    out.wall_seconds = static_cast<double>(last - first) / 1000.0;
+    return out;
+}
+
+}  // namespace scar::deploy
