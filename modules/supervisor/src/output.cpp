@@ -24,7 +24,7 @@ result<std::vector<output_file>> list_output_files(const fs::path& dir) {
     std::vector<output_file> files;
     std::error_code ec;
     if (!fs::exists(dir, ec)) return files;
-    fs::recursive_directory_iterator it(dir, fs::directory_options::none, ec);
+    fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
     if (ec) return io_error(dir, ec, "cannot list");
     for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (ec) return io_error(dir, ec, "cannot list");

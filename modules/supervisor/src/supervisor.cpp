@@ -483,6 +483,7 @@ reply supervisor::handle(const invocation& inv) const {
                 );
             o["isBase64Encoded"] = false;
             rep.body = json::serialize(o);
+            rep.outcome = std::move(*outcome);
             rep.times.replied = steady::now();
             return rep;
         }
