@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 
 #include "../emulator/emulator_process.hpp"
 
@@ -192,6 +193,81 @@ TEST_F(Portable, DebianImage) {
     EXPECT_NE(out.find("clean-env\n"), std::string::npos) << out;
     EXPECT_NE(out.find("Debian"), std::string::npos) << out;
     EXPECT_EQ(wait_for_object(s3_, "portable", "debian/ran.txt"), "ok\n");
+}
+
+/// Binary mode on the host, as a Batch job runs it: the event in EVENT (or on stdin), the
+/// configuration in FUNCTION_CONFIG, the init script in SCRIPT; the response on stdout.
+TEST(BinaryMode, BatchJobEnvelopeStdinAndExitStatus) {
+    scar::testing::temp_dir work("scar-sv-binary");
+    scar::testing::emulator_process emu(work.path() / "data");
+    auto s3 = s3_client(emu.url());
+    ASSERT_TRUE(s3.create_bucket("in-bucket"));
+    ASSERT_TRUE(s3.create_bucket("batch-out"));
+    ASSERT_TRUE(s3.put_object("in-bucket", "video/seq1.avi", "frames"));
+    scar::config::function_definition fn;
+    fn.name = "batchy";
+    fn.image = "busybox";
+    fn.mode = scar::config::execution_mode::batch;
+    scar::config::storage_path out;
+    out.bucket = "batch-out";
+    fn.outputs = {out};
+    scar::config::definitions defs;
+    defs.functions = {fn};
+    std::ifstream in(std::string(SCAR_SOURCE_DIR) + "/tests/supervisor/data/batch_envelope.json");
+    const std::string envelope((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto run = [&](std::map<std::string, std::string> env, std::string stdin_data = {}) {
+        scar::testing::process_options o;
+        o.argv = {(bundle_dir / "scar-supervisor").string()};
+        o.env = {
+            {"AWS_ENDPOINT_URL", emu.url()},
+            {"AWS_ACCESS_KEY_ID", "test"},
+            {"AWS_SECRET_ACCESS_KEY", "test"},
+            {"AWS_REGION", "us-east-1"},
+            {"LAMBDA_TASK_ROOT", work.path().string()},
+            {"SCAR_LOG_LEVEL", "warn"}};
+        o.unset_env = {"AWS_LAMBDA_RUNTIME_API", "EVENT", "FUNCTION_CONFIG", "SCRIPT", "AWS_PROFILE"};
+        for (auto& [k, v] : env) o.env[k] = v;
+        o.stdin_data = std::move(stdin_data);
+        return scar::testing::run(std::move(o), 30s);
+    };
+    const auto job = run(
+        {{"EVENT", envelope},
+         {"FUNCTION_CONFIG", scar::encoding::base64_encode(scar::config::to_toml(fn, defs))},
+         {"AWS_BATCH_JOB_ID", "job-1"},
+         {"SCRIPT",
+          scar::encoding::base64_encode(
+              "mkdir -p \"$TMP_OUTPUT_DIR/video\"\n"
+              "cp \"$INPUT_FILE_PATH\" \"$TMP_OUTPUT_DIR/$STORAGE_OBJECT_KEY.done\"\n"
+              "echo job $REQUEST_ID\n"
+          )}}
+    );
+    ASSERT_EQ(job.exit_code, 0) << job.err;
+    const auto resp = json::parse(job.out).as_object();
+    EXPECT_EQ(resp.at("headers").at("amz-lambda-request-id"), "job-1");
+    EXPECT_EQ(scar::encoding::base64_decode(resp.at("body").as_string()).value(), "job job-1\n");
+    EXPECT_EQ(s3.get_object("batch-out", "video/seq1.avi.done").value().body, "frames");
+
+    const auto from_stdin = run({}, R"({"script":")" + scar::encoding::base64_encode("echo piped") + R"("})");
+    ASSERT_EQ(from_stdin.exit_code, 0) << from_stdin.err;
+    EXPECT_NE(from_stdin.out.find(scar::encoding::base64_encode("piped\n")), std::string::npos)
+        << from_stdin.out;
+
+    const auto failed = run({{"EVENT", R"({"script":"ZXhpdCA1Cg=="})"}});  // exit 5
+    EXPECT_EQ(failed.exit_code, 1);
+    EXPECT_EQ(json::parse(failed.out).at("errorType"), "ScriptFailed") << failed.out;
+
+    const auto bad_config = run({{"EVENT", "{}"}, {"FUNCTION_CONFIG", "[[function]]\nname = 3\n"}});
+    EXPECT_EQ(bad_config.exit_code, 1);
+    EXPECT_EQ(json::parse(bad_config.out).at("errorType"), "ConfigInvalid") << bad_config.out;
+
+    const auto nothing = run({{"EVENT", "{}"}});
+    EXPECT_EQ(nothing.exit_code, 1);
+    EXPECT_EQ(json::parse(nothing.out).at("errorType"), "NothingToRun") << nothing.out;
+    scar::testing::process_options help;
+    help.argv = {(bundle_dir / "scar-supervisor").string(), "--bogus"};
+    const auto bogus = scar::testing::run(std::move(help), 10s);
+    EXPECT_EQ(bogus.exit_code, 2);
+    EXPECT_NE(bogus.err.find("unknown option '--bogus'"), std::string::npos) << bogus.err;
 }
 
 /// The supervisor as the runtime of an image function: busybox, the bundle at /opt/scar,
