@@ -68,7 +68,7 @@ while (($#)); do
   esac
 done
 
-for tool in apt-get dpkg-deb readelf curl; do
+for tool in apt-get dpkg-deb readelf curl flock perl; do
   command -v "$tool" >/dev/null || die "'$tool' is missing; this script needs Debian's apt, dpkg and binutils (run scripts/setup.sh)"
 done
 mkdir -p "$out/debs/partial" "$out/apt/cache" "$out/rootfs"
@@ -356,7 +356,11 @@ build_rootfs() {
 # What decides a rootfs's content besides the packages: the code that makes it.
 recipe=$( (declare -f build_rootfs prune_libraries in_root normalize; declare -p alternative_suffix module_dirs) |
   sha256sum | cut -c1-64)
+# One build at a time in $out (tests run in parallel); imports need no lock.
+exec 9>"$out/.lock"
+flock 9
 for name in "${image_names[@]}"; do build_rootfs "$name"; done
+exec 9>&-
 ((import)) || exit 0
 
 # Import into the emulator's ECR.
