@@ -3,7 +3,8 @@
 #
 #   scripts/demo.sh [--no-build]
 #
-# 1. installs what is missing (scripts/setup.sh) and builds (scripts/build.sh);
+# 1. installs what is missing (scripts/setup.sh) and builds scar, scar-emulator and
+#    scar-supervisor (scripts/build.sh; scripts/test.sh builds the rest);
 # 2. starts the emulator (`scar local up`) with its own state in build/demo/home;
 # 3. builds the ImageMagick image from Debian packages and imports it into the emulator's
 #    ECR (scripts/examples.sh; cached in build/examples after the first run);
@@ -15,8 +16,8 @@
 #    log (cold and warm starts, durations) and what they would cost on AWS Lambda;
 # 6. stops the emulator.
 #
-# --no-build skips steps 1's setup and build (the binaries must be in $SCAR_BUILD_DIR/bin).
-# SCAR_BUILD_DIR: the build directory (default build/).
+# --no-build skips step 1 (the programs must be in $SCAR_BUILD_DIR/bin already).
+# SCAR_BUILD_DIR: where the programs are (default build/, where scripts/build.sh puts them).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${SCAR_BUILD_DIR:-$top/build}
@@ -38,7 +39,7 @@ die() {
 if ((!no_build)); then
   step "setup and build"
   "$top/scripts/setup.sh"
-  "$top/scripts/build.sh"
+  "$top/scripts/build.sh" --target scar scar-emulator scar-supervisor # what the demo runs
 fi
 scar="$build/bin/scar"
 [ -x "$scar" ] || die "no scar program at $scar; build first (scripts/build.sh)"

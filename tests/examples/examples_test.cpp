@@ -4,7 +4,7 @@
 // own script inside its image and uploaded with `scar put`; outputs checked byte by byte
 // (image headers parsed here, not by ImageMagick).
 //
-// The first run downloads the Debian packages (~180 MB) and builds the root filesystems;
+// The first run downloads the Debian packages (~150 MB) and builds the root filesystems;
 // without Debian's archive the tests are skipped, except under CI=true, where they fail.
 
 #include <scar/config/function.hpp>
