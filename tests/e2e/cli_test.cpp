@@ -281,3 +281,49 @@ TEST(CliDocs, EveryOptionOfEveryVerbIsInTheReference) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Cli, AFailedInitRemovesWhatItCreatedAndNamesTheStep) {
+    // Another function already triggers on the same folder: S3 refuses the second,
+    // overlapping rule, after scar made the repository, image, log group and function.
+    auto c = s3();
+    ASSERT_TRUE(c.create_bucket("clash"));
+    scar::s3::notification_config other;
+    other.lambda.push_back(
+        {"theirs",
+         "arn:aws:lambda:us-east-1:000000000000:function:other",
+         {"s3:ObjectCreated:*"},
+         "docs/",
+         ""}
+    );
+    ASSERT_TRUE(c.put_bucket_notification("clash", other));
+    write(
+        work_.path() / "clash.toml",
+        "[[function]]\nname = \"clash\"\nimage = \"" + host_ +
+            "/base:1\"\n[[function.input]]\nstorage = \"s3\"\npath = \"clash/docs\"\n"
+    );
+    const auto init =
+        scar({"init", "-f", (work_.path() / "clash.toml").string(), "--supervisor", SCAR_SUPERVISOR_BUNDLE});
+    ASSERT_NE(init.exit_code, 0);
+    EXPECT_NE(init.err.find("adding the trigger to bucket 'clash'"), std::string::npos) << init.err;
+    EXPECT_NE(aws(emu_->url(), {"lambda", "get-function", "--function-name", "clash"}).exit_code, 0);
+    EXPECT_NE(aws(emu_->url(), {"ecr", "describe-repositories", "--repository-names", "clash"}).exit_code, 0);
+    const auto groups =
+        aws(emu_->url(), {"logs", "describe-log-groups", "--log-group-name-prefix", "/aws/lambda/clash"});
+    EXPECT_EQ(json::parse(groups.out).at("logGroups").as_array().size(), 0U) << groups.out;
+    EXPECT_EQ(c.get_bucket_notification("clash").value(), other) << "the bucket's configuration is as before";
+
+    // An image that does not exist fails at the build step, and the repository goes too.
+    write(
+        work_.path() / "ghost.toml",
+        "[[function]]\nname = \"ghost\"\nimage = \"" + host_ + "/base:404\"\n"
+    );
+    const auto ghost =
+        scar({"init", "-f", (work_.path() / "ghost.toml").string(), "--supervisor", SCAR_SUPERVISOR_BUNDLE});
+    ASSERT_NE(ghost.exit_code, 0);
+    EXPECT_NE(ghost.err.find("base:404"), std::string::npos) << ghost.err;
+    EXPECT_NE(aws(emu_->url(), {"ecr", "describe-repositories", "--repository-names", "ghost"}).exit_code, 0);
+}
+
+}  // namespace
