@@ -29,6 +29,9 @@ public:
     ~container_process() override;
     void kill() noexcept override;
     [[nodiscard]] pid_t pid() const noexcept override { return pid_; }
+    void sync_output() noexcept override {
+        if (container_) container_->flush_output();
+    }
 
 private:
     std::optional<sandbox::container> container_;

@@ -4,12 +4,31 @@
 #include <cstring>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 namespace scar::emulator::lambda {
+
+bool host_process::read_available() noexcept {
+    const std::lock_guard lock(read_mutex_);
+    char buf[8192];
+    for (;;) {
+        const ssize_t n = ::read(out_fd_, buf, sizeof buf);
+        if (n > 0) {
+            lines_.feed(std::string_view(buf, static_cast<std::size_t>(n)), on_line_);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+}
+
+void host_process::sync_output() noexcept {
+    (void)read_available();
+}
 
 result<std::unique_ptr<host_process>> host_process::start(
     const launch_spec& spec,
@@ -58,18 +77,20 @@ result<std::unique_ptr<host_process>> host_process::start(
     }
     ::setpgid(pid, pid);
     ::close(pipe_fds[1]);
+    ::fcntl(pipe_fds[0], F_SETFL, ::fcntl(pipe_fds[0], F_GETFL) | O_NONBLOCK);
     auto p = std::make_unique<host_process>(pid, pipe_fds[0]);
     host_process* raw = p.get();
-    p->reader_ = std::thread([raw, on_line = std::move(on_line), on_exit = std::move(on_exit)] {
-        line_splitter lines;
-        char buf[8192];
+    raw->on_line_ = std::move(on_line);
+    p->reader_ = std::thread([raw, on_exit = std::move(on_exit)] {
         for (;;) {
-            const ssize_t n = ::read(raw->out_fd_, buf, sizeof buf);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) break;
-            lines.feed(std::string_view(buf, static_cast<std::size_t>(n)), on_line);
+            pollfd pfd{raw->out_fd_, POLLIN, 0};
+            if (::poll(&pfd, 1, -1) < 0 && errno != EINTR) break;
+            if (!raw->read_available()) break;
         }
-        lines.flush(on_line);
+        {
+            const std::lock_guard lock(raw->read_mutex_);
+            raw->lines_.flush(raw->on_line_);
+        }
         int status = 0;
         while (::waitpid(raw->pid_, &status, 0) < 0 && errno == EINTR) {
         }

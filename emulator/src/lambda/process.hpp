@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -31,6 +32,9 @@ public:
     virtual void kill() noexcept = 0;
     /// The pid of its main process, as the host sees it.
     [[nodiscard]] virtual pid_t pid() const noexcept = 0;
+    /// Hands every line the environment has written so far to the line handler, now (on
+    /// the calling thread), in order with the reader's.
+    virtual void sync_output() noexcept = 0;
 };
 
 /// Splits output into lines for `on_line`; the remainder waits for more.
@@ -78,10 +82,17 @@ public:
     /// SIGKILL to the whole process group; idempotent.
     void kill() noexcept override;
     [[nodiscard]] pid_t pid() const noexcept override { return pid_; }
+    void sync_output() noexcept override;
 
 private:
+    /// Reads what the pipe holds (non-blocking); false at EOF.
+    bool read_available() noexcept;
+
     pid_t pid_;
     int out_fd_;
+    std::mutex read_mutex_;  ///< the reader thread and sync_output take turns
+    line_splitter lines_;
+    line_handler on_line_;
     std::thread reader_;
     std::atomic<bool> exited_{false};
 };

@@ -325,6 +325,8 @@ struct container::state {
     std::mutex m;
     std::condition_variable cv;
     std::optional<result<outcome>> done;
+    /// Serialises reading the output pipes (the output thread and `flush_output`).
+    std::mutex out_m;
     bool has_monitor = false;
     std::thread monitor;
 
@@ -342,12 +344,17 @@ struct container::state {
         }
     }
 
-    /// Reads what is there; false once the pipe is at EOF (or broken).
+    /// Reads what is there; false once the pipe is at EOF (or broken), which closes it
+    /// unless `keep_open` (a flush from another thread leaves closing to the output thread,
+    /// which may be polling the descriptor).
     bool drain(
         unique_fd& fd,
         const std::function<void(std::string_view)>& cb,
-        std::vector<char>& buf
+        std::vector<char>& buf,
+        bool keep_open = false
     ) noexcept {
+        const std::lock_guard lock(out_m);
+        if (!fd.valid()) return false;
         while (true) {
             const auto n = ::read(fd.get(), buf.data(), buf.size());
             if (n > 0) {
@@ -356,7 +363,7 @@ struct container::state {
             }
             if (n < 0 && errno == EINTR) continue;
             if (n < 0 && errno == EAGAIN) return true;
-            fd.reset();
+            if (!keep_open) fd.reset();
             return false;
         }
     }
@@ -731,6 +738,13 @@ pid_t container::pid() const noexcept {
 
 int container::pidfd() const noexcept {
     return s_ ? s_->pidfd.get() : -1;
+}
+
+void container::flush_output() noexcept {
+    if (!s_) return;
+    std::vector<char> buf(64 * 1024);
+    if (s_->out_cb) s_->drain(s_->out_r, s_->out_cb, buf, true);
+    if (s_->err_cb) s_->drain(s_->err_r, s_->err_cb, buf, true);
 }
 
 result<outcome> container::wait() {

@@ -162,6 +162,12 @@ public:
     /// Kills the whole container now (SIGKILL); `wait` then reports `signaled`. No-op once ended.
     void kill() noexcept;
 
+    /// Delivers to the output callbacks, now and on the calling thread, whatever the
+    /// container has written to its stdout and stderr so far, in order with what the output
+    /// thread delivers. A caller that receives a message the program sent *after* writing
+    /// output (a Lambda runtime posting its response) calls this first to see that output.
+    void flush_output() noexcept;
+
     /// Sends `sig` to the user's process through the init (SIGKILL kills the container).
     void signal(int sig) noexcept;
 
