@@ -103,6 +103,10 @@ struct function {
     std::string state = "Pending";
     std::string state_reason;       ///< why it Failed
     std::string state_reason_code;  ///< InvalidImage, ImageAccessDenied, …
+    /// Successful, or InProgress while an updated image is pulled (invocations meanwhile run
+    /// the previous one, as on AWS), or Failed when that pull failed.
+    std::string last_update_status = "Successful";
+    std::string last_update_reason;
     // Image functions: the pulled image.
     std::string image_digest;
     std::string image_rootfs;
@@ -207,7 +211,14 @@ json::object configuration(const function& f, bool full) {
             c["StateReason"] = f.state_reason;
             c["StateReasonCode"] = f.state_reason_code;
         }
-        c["LastUpdateStatus"] = "Successful";
+        c["LastUpdateStatus"] = f.last_update_status;
+        if (f.last_update_status == "InProgress") {
+            c["LastUpdateStatusReason"] = "The function is being updated.";
+            c["LastUpdateStatusReasonCode"] = "Updating";
+        } else if (f.last_update_status == "Failed") {
+            c["LastUpdateStatusReason"] = f.last_update_reason;
+            c["LastUpdateStatusReasonCode"] = "ImageAccessDenied";
+        }
     }
     return c;
 }
@@ -632,9 +643,15 @@ result<std::string> service::update_function(const std::string& name, const std:
         auto& live = **f;
         old = live.envs;
         auto envs = std::move(live.envs);
+        const bool had_image = !live.image_digest.empty();
         live = std::move(updated);
         live.envs = std::move(envs);
-        live.state = "Active";
+        if (new_image && had_image) {
+            live.last_update_status = "InProgress";  // the previous image serves until the new one is ready
+        } else {
+            live.state = new_image ? "Pending" : "Active";
+            live.last_update_status = "Successful";
+        }
     }
     // New invocations get environments with the new code or configuration.
     for (auto& e : old) {
@@ -822,6 +839,13 @@ void service::prepare_image(const std::shared_ptr<function>& fn) {
             ref ? image::pull(*ref, st, po) : result<image::pulled_image>(ref.error());
         const std::lock_guard lock(mutex_);
         if (fn->image_uri != uri) return;  // updated meanwhile; that update prepares its own
+        if (!pulled && fn->last_update_status == "InProgress") {
+            // A failed update: the function keeps running its previous image.
+            fn->last_update_status = "Failed";
+            fn->last_update_reason = "cannot pull " + uri + ": " + pulled.error().message;
+            scar::log::warn("lambda: function ", fn->name, ": ", fn->last_update_reason);
+            return;
+        }
         if (!pulled) {
             fn->state = "Failed";
             fn->state_reason_code =
@@ -839,6 +863,8 @@ void service::prepare_image(const std::shared_ptr<function>& fn) {
         fn->image_workdir = cfg.working_dir;
         fn->code_sha256 = fn->image_digest.substr(fn->image_digest.find(':') + 1);
         fn->state = "Active";
+        fn->last_update_status = "Successful";
+        fn->last_update_reason.clear();
         fn->state_reason.clear();
         fn->state_reason_code.clear();
         // Environments of the previous image finish what they do and are not reused.
@@ -964,9 +990,17 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
         if (m == "GET") {
             const std::lock_guard lock(mutex_);
             auto& f = **fn;
-            json::object res{
-                {"Configuration", configuration(f, true)},
-                {"Code", {{"RepositoryType", "S3"}, {"Location", ""}}}};
+            json::object code{{"RepositoryType", "S3"}, {"Location", ""}};
+            if (f.package_type == "Image") {
+                code = {{"RepositoryType", "ECR"}, {"ImageUri", f.image_uri}};
+                if (!f.image_digest.empty()) {
+                    const auto ref = image::parse_reference(f.image_uri);
+                    if (ref)
+                        code["ResolvedImageUri"] =
+                            ref->registry + "/" + ref->repository + "@" + f.image_digest;
+                }
+            }
+            json::object res{{"Configuration", configuration(f, true)}, {"Code", code}};
             if (f.reserved) res["Concurrency"] = {{"ReservedConcurrentExecutions", *f.reserved}};
             respond(json::serialize(res));
         } else if (m == "DELETE") {
@@ -1870,6 +1904,14 @@ net::awaitable<void> service::handle_runtime(exchange& ex) {
         fail(400, "TruncatedHTTPRequest", body.error().message);
         co_return;
     }
+    // What the runtime printed before it answered belongs before END and REPORT, and in the
+    // log tail of this invocation: take it out of the pipes first.
+    environment_process* proc = nullptr;
+    {
+        const std::lock_guard lock(mutex_);
+        proc = env->proc.get();
+    }
+    if (proc != nullptr) proc->sync_output();
     std::shared_ptr<invocation> inv;
     bool report_init = false;
     std::int64_t init_ms = 0;
