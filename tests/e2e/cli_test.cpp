@@ -189,6 +189,29 @@ suffix = [".upper"]
     EXPECT_NE(failing.exit_code, 0);
     EXPECT_NE(failing.err.find("3"), std::string::npos) << failing.err;
 
+    // scar update: new memory and a new script environment, in a rebuilt image.
+    {
+        auto toml = read(work_.path() / "fn" / "upper.toml");
+        toml.replace(toml.find("memory = 256"), 12, "memory = 512");
+        toml.replace(toml.find("STAGE = \"e2e\""), 13, "STAGE = \"v2\"");
+        write(work_.path() / "fn" / "upper.toml", toml);
+        const auto updated = scar(
+            {"update",
+             "-f",
+             (work_.path() / "fn" / "upper.toml").string(),
+             "--supervisor",
+             SCAR_SUPERVISOR_BUNDLE}
+        );
+        ASSERT_EQ(updated.exit_code, 0) << updated.err;
+        EXPECT_EQ(json::parse(scar({"ls", "--json"}).out).as_array()[0].at("memory"), 512);
+        EXPECT_EQ(
+            scar({"run", "-n", "upper", "-s", (work_.path() / "say.sh").string()}).out,
+            "ran by scar run in v2\n"
+        );
+        EXPECT_EQ(c.get_bucket_notification("inbox").value().lambda.size(), 2U)
+            << "the trigger is replaced, not doubled";
+    }
+
     const auto get = scar({"get", "-b", "outbox/upper", "-p", (work_.path() / "got").string()});
     ASSERT_EQ(get.exit_code, 0) << get.err;
     EXPECT_EQ(read(work_.path() / "got" / "sub" / "hello.txt.upper"), "HELLO WORLD\n");
@@ -202,14 +225,15 @@ suffix = [".upper"]
         if (!m.starts_with("REPORT RequestId: ")) continue;
         ++reports;
         const auto billed = m.find("Billed Duration: ");
-        gb_seconds += std::stod(m.substr(billed + 17)) / 1000.0 * 256 / 1024.0;
+        const auto memory = m.find("Memory Size: ");
+        gb_seconds += std::stod(m.substr(billed + 17)) / 1000.0 * std::stod(m.substr(memory + 13)) / 1024.0;
     }
     const auto cost = scar({"cost", "-n", "upper", "--json"});
     ASSERT_EQ(cost.exit_code, 0) << cost.err;
     const auto priced = json::parse(cost.out);
     const auto& fn = priced.at("functions").as_array().at(0);
     EXPECT_EQ(fn.at("invocations").to_number<std::size_t>(), reports);
-    EXPECT_EQ(reports, 3U);  // the upload and the two runs
+    EXPECT_EQ(reports, 4U);  // the upload, two runs, one run after the update
     EXPECT_NEAR(
         priced.at("total").to_number<double>(),
         static_cast<double>(reports) * 0.20 / 1e6 + gb_seconds * 0.0000166667,
@@ -254,7 +278,7 @@ std::vector<std::string> long_options(const std::string& help) {
 
 TEST(CliDocs, EveryOptionOfEveryVerbIsInTheReference) {
     const auto doc = read(fs::path(SCAR_SOURCE_DIR) / "docs" / "cli.md");
-    for (const std::string verb : {"init", "run", "ls", "log", "rm", "cost", "put", "get"}) {
+    for (const std::string verb : {"init", "update", "run", "ls", "log", "rm", "cost", "put", "get"}) {
         scar::testing::process_options o;
         o.argv = {SCAR_CLI_BIN, verb, "--help"};
         const auto help = scar::testing::run(std::move(o));

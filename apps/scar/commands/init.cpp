@@ -1,4 +1,6 @@
-// scar init: deploy the functions of definition files (or of flags) to the emulator or AWS.
+// scar init and scar update: deploy the functions of definition files (or of flags) to the
+// emulator or AWS, or bring deployed ones in line with them. One file: the two verbs take
+// the same flags and differ only in the deploy call.
 
 #include <scar/config/function.hpp>
 #include <scar/deploy/deploy.hpp>
@@ -33,6 +35,7 @@ struct init_flags {
     int timeout = 0;
     std::string supervisor;
     bool as_json = false;
+    bool update = false;
     target_flags where;
 };
 
@@ -105,8 +108,9 @@ int run_init(const init_flags& f) {
     if (!f.as_json) io.on_step = [](std::string_view s) { std::cerr << "  " << s << "\n"; };
     json::array out;
     for (const auto* fn : chosen) {
-        if (!f.as_json) std::cerr << "deploying " << fn->name << " to " << where << "\n";
-        const auto d = need(deploy::init(t, *fn, defs, io));
+        if (!f.as_json)
+            std::cerr << (f.update ? "updating " : "deploying ") << fn->name << " on " << where << "\n";
+        const auto d = need(f.update ? deploy::update(t, *fn, defs, io) : deploy::init(t, *fn, defs, io));
         if (f.as_json) {
             json::array buckets;
             for (const auto& b : d.buckets) buckets.emplace_back(b);
@@ -117,7 +121,8 @@ int run_init(const init_flags& f) {
                 {"log_group", d.log_group},
                 {"buckets", buckets}});
         } else {
-            std::cout << "function " << fn->name << " ready: " << d.function_arn << "\n";
+            std::cout << "function " << fn->name << (f.update ? " updated: " : " ready: ") << d.function_arn
+                      << "\n";
             for (const auto& in : fn->inputs)
                 std::cout << "  upload to s3://" << in.path() << "/ to trigger it\n";
             for (const auto& o : fn->outputs) std::cout << "  results in s3://" << o.path() << "/\n";
@@ -129,11 +134,15 @@ int run_init(const init_flags& f) {
 
 }  // namespace
 
-void add_init(CLI::App& app) {
+namespace {
+
+void add_deploy_verb(CLI::App& app, bool update) {
     auto f = std::make_shared<init_flags>();
-    auto* c = app.add_subcommand("init", "deploy functions from a definition file (or from flags)");
+    f->update = update;
+    auto* c = update ? app.add_subcommand("update", "bring deployed functions in line with their definition")
+                     : app.add_subcommand("init", "deploy functions from a definition file (or from flags)");
     c->add_option("-f,--file", f->files, "TOML definition file(s); see docs/configuration.md");
-    c->add_option("-n,--name", f->name, "function name (with -f: deploy only this one)");
+    c->add_option("-n,--name", f->name, "function name (with -f: only this one)");
     c->add_option("-i,--image", f->image, "container image, e.g. grycap/imagemagick");
     c->add_option("-s,--init-script", f->script, "script run on every invocation");
     c->add_option("--input", f->inputs, "input bucket[/folder] that triggers the function");
@@ -146,6 +155,13 @@ void add_init(CLI::App& app) {
     c->add_flag("--json", f->as_json, "print what was made as JSON");
     add_target_flags(c, f->where);
     c->final_callback([f] { std::exit(run_init(*f)); });
+}
+
+}  // namespace
+
+void add_init(CLI::App& app) {
+    add_deploy_verb(app, false);
+    add_deploy_verb(app, true);
 }
 
 }  // namespace scar::cli

@@ -185,7 +185,7 @@ std::string emulator_endpoint() {
 }
 
 void add_local(CLI::App& app) {
-    auto* local = app.add_subcommand("local", "the local emulator (S3, Lambda, Batch, API Gateway, Logs)");
+    auto* local = app.add_subcommand("local", "the local emulator (S3, Lambda, Logs, ECR) in the background");
     local->require_subcommand(1);
     auto o = std::make_shared<up_options>();
     auto* u = local->add_subcommand("up", "start the emulator in the background");

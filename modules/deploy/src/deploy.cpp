@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <fstream>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "aws_json.hpp"
@@ -235,6 +236,104 @@ private:
     std::vector<std::pair<std::string, std::function<void()>>> steps_;
 };
 
+/// Creates the buckets and folders of `fn`'s s3 inputs and outputs, allows S3 to invoke the
+/// function, and puts one ObjectCreated rule per input into its bucket's configuration
+/// (replacing the function's earlier rules there, keeping everyone else's).
+result<void> wire_storage(
+    const target& t,
+    const config::function_definition& fn,
+    deployed& out,
+    lambda::client& lambda,
+    rollback& undo,
+    const std::function<void(std::string_view)>& step
+) {
+    const auto fail = [](std::string_view what, const error& e) { return e.wrap(std::string(what)); };
+    auto s3c = s3_of(t);
+    std::vector<const config::storage_path*> paths;
+    for (const auto& p : fn.inputs) paths.push_back(&p);
+    for (const auto& p : fn.outputs) paths.push_back(&p);
+    for (const auto* p : paths) {
+        if (p->provider != "s3.default") continue;  // other providers are the supervisor's business
+        if (std::find(out.buckets.begin(), out.buckets.end(), p->bucket) == out.buckets.end()) {
+            step("creating bucket " + p->bucket);
+            auto made = s3c.create_bucket(p->bucket);
+            if (!made && made.error().code != "BucketAlreadyOwnedByYou")
+                return fail("creating bucket '" + p->bucket + "'", made.error());
+            out.buckets.push_back(p->bucket);
+        }
+        // The folder marker, unless it is there: putting it again under a live trigger would
+        // invoke the function for it.
+        if (!p->folder.empty() && !s3c.head_object(p->bucket, p->folder + "/")) {
+            auto folder = s3c.put_object(p->bucket, p->folder + "/", "");
+            if (!folder) return fail("creating folder s3://" + p->path() + "/", folder.error());
+        }
+    }
+
+    int n = 0;
+    std::set<std::string> cleaned;  // buckets whose earlier rules of this function are gone
+    for (const auto& in : fn.inputs) {
+        if (in.provider != "s3.default") continue;
+        ++n;
+        step("allowing s3://" + in.bucket + " to invoke " + fn.name);
+        const std::string sid = "scar-s3-" + in.bucket + "-" + std::to_string(n);
+        auto allowed = lambda.add_permission(fn.name, sid, "s3.amazonaws.com", "arn:aws:s3:::" + in.bucket);
+        if (!allowed && allowed.error().code != "ResourceConflictException")
+            return fail("adding the S3 invoke permission", allowed.error());
+
+        step("adding the ObjectCreated trigger on s3://" + in.path());
+        auto current = s3c.get_bucket_notification(in.bucket);
+        if (!current) return fail("reading the notification configuration of " + in.bucket, current.error());
+        auto previous = *current;
+        if (cleaned.insert(in.bucket).second)
+            std::erase_if(current->lambda, [&out](const s3::notification_rule& r) {
+                return owned_rule(r, out.function_arn);
+            });
+        s3::notification_rule rule;
+        rule.id = "scar-" + fn.name + "-" + std::to_string(n);
+        rule.function_arn = out.function_arn;
+        rule.events = {"s3:ObjectCreated:*"};
+        rule.prefix = in.folder.empty() ? std::string() : in.folder + "/";
+        current->lambda.push_back(rule);
+        auto put = s3c.put_bucket_notification(in.bucket, *current);
+        if (!put) return fail("adding the trigger to bucket '" + in.bucket + "'", put.error());
+        undo.add("trigger on " + in.bucket, [&t, bucket = in.bucket, previous] {
+            (void)s3_of(t).put_bucket_notification(bucket, previous);
+        });
+    }
+    return {};
+}
+
+/// Removes every rule of `arn` from the notification configuration of `buckets`.
+result<void> unwire(
+    const target& t,
+    const std::string& arn,
+    const std::vector<std::string>& buckets,
+    removal& out
+) {
+    auto s3c = s3_of(t);
+    for (const auto& bucket : buckets) {
+        auto cfg = s3c.get_bucket_notification(bucket);
+        if (!cfg) {
+            if (cfg.error().code == "NoSuchBucket") {
+                out.absent.push_back("bucket " + bucket);
+                continue;
+            }
+            return cfg.error().wrap("reading the notification configuration of " + bucket);
+        }
+        const auto before = cfg->lambda.size();
+        std::erase_if(cfg->lambda, [&arn](const s3::notification_rule& r) { return owned_rule(r, arn); });
+        if (cfg->lambda.size() == before) {
+            out.absent.push_back("trigger on " + bucket);
+            continue;
+        }
+        if (auto ok = s3c.put_bucket_notification(bucket, *cfg); !ok)
+            return ok.error().wrap("removing the trigger from bucket '" + bucket + "'");
+        out.removed.push_back("trigger on " + bucket);
+    }
+
+    return {};
+}
+
 }  // namespace
 
 result<target> resolve_target(const target_options& o) {
@@ -354,53 +453,86 @@ result<deployed> init(
     if (auto active = lambda.wait_active(fn.name); !active)
         return failed("waiting for function '" + fn.name + "' to become active", active.error());
 
-    auto s3c = s3_of(t);
-    std::vector<const config::storage_path*> paths;
-    for (const auto& p : fn.inputs) paths.push_back(&p);
-    for (const auto& p : fn.outputs) paths.push_back(&p);
-    for (const auto* p : paths) {
-        if (p->provider != "s3.default") continue;  // other providers are the supervisor's business
-        if (std::find(out.buckets.begin(), out.buckets.end(), p->bucket) == out.buckets.end()) {
-            step("creating bucket " + p->bucket);
-            auto made = s3c.create_bucket(p->bucket);
-            if (!made && made.error().code != "BucketAlreadyOwnedByYou")
-                return failed("creating bucket '" + p->bucket + "'", made.error());
-            out.buckets.push_back(p->bucket);
-        }
-        if (!p->folder.empty()) {
-            auto folder = s3c.put_object(p->bucket, p->folder + "/", "");
-            if (!folder) return failed("creating folder s3://" + p->path() + "/", folder.error());
-        }
-    }
-
-    int n = 0;
-    for (const auto& in : fn.inputs) {
-        if (in.provider != "s3.default") continue;
-        ++n;
-        step("allowing s3://" + in.bucket + " to invoke " + fn.name);
-        const std::string sid = "scar-s3-" + in.bucket + "-" + std::to_string(n);
-        auto allowed = lambda.add_permission(fn.name, sid, "s3.amazonaws.com", "arn:aws:s3:::" + in.bucket);
-        if (!allowed && allowed.error().code != "ResourceConflictException")
-            return failed("adding the S3 invoke permission", allowed.error());
-
-        step("adding the ObjectCreated trigger on s3://" + in.path());
-        auto current = s3c.get_bucket_notification(in.bucket);
-        if (!current)
-            return failed("reading the notification configuration of " + in.bucket, current.error());
-        auto previous = *current;
-        s3::notification_rule rule;
-        rule.id = "scar-" + fn.name + "-" + std::to_string(n);
-        rule.function_arn = out.function_arn;
-        rule.events = {"s3:ObjectCreated:*"};
-        rule.prefix = in.folder.empty() ? std::string() : in.folder + "/";
-        current->lambda.push_back(rule);
-        auto put = s3c.put_bucket_notification(in.bucket, *current);
-        if (!put) return failed("adding the trigger to bucket '" + in.bucket + "'", put.error());
-        undo.add("trigger on " + in.bucket, [&t, bucket = in.bucket, previous] {
-            (void)s3_of(t).put_bucket_notification(bucket, previous);
-        });
-    }
+    if (auto ok = wire_storage(t, fn, out, lambda, undo, step); !ok) return ok.error();
     undo.commit();
+    return out;
+}
+
+result<deployed> update(
+    const target& t,
+    const config::function_definition& fn,
+    const config::definitions& defs,
+    const init_options& o
+) {
+    const auto step = [&o](std::string_view what) {
+        if (o.on_step) o.on_step(what);
+    };
+    auto lambda = lambda_of(t);
+    auto current = lambda.get_function(fn.name);
+    if (!current) {
+        if (current.error().code == "ResourceNotFoundException")
+            return make_error(
+                "ResourceNotFoundException",
+                "function '" + fn.name + "' is not deployed; create it with `scar init`",
+                404
+            );
+        return current.error().wrap("reading function '" + fn.name + "'");
+    }
+    deployed out;
+    out.function_arn = current->arn;
+    out.log_group = log_group_of(fn.name);
+
+    step("building and pushing image of " + fn.name + " from " + fn.image);
+    bool created = false;
+    auto repo = ensure_repository(t, fn.name, created);
+    if (!repo) return repo.error().wrap("finding ECR repository '" + fn.name + "'");
+    auto uri = build_function_image(t, fn, defs, o, *repo);
+    if (!uri) return uri.error();
+    out.image_uri = *uri;
+    if (*uri != current->image_uri) {
+        step("updating the code of " + fn.name);
+        if (auto ok = lambda.update_code_image(fn.name, *uri); !ok)
+            return ok.error().wrap("updating the code");
+        if (auto ok = lambda.wait_active(fn.name); !ok) return ok.error();
+    }
+
+    step("updating the configuration of " + fn.name);
+    lambda::configuration_update u;
+    u.memory_mb = fn.memory_mb;
+    u.timeout_s = fn.timeout_s;
+    u.ephemeral_mb = fn.ephemeral_storage_mb;
+    u.description = fn.description;
+    u.environment = function_environment(fn);
+    if (auto ok = lambda.update_configuration(fn.name, u); !ok)
+        return ok.error().wrap("updating the configuration");
+    if (auto ok = lambda.wait_active(fn.name); !ok) return ok.error();
+
+    auto kept = logs_of(t).call(
+        "PutRetentionPolicy",
+        json::object{{"logGroupName", out.log_group}, {"retentionInDays", fn.log_retention_days}}
+    );
+    if (!kept) return kept.error().wrap("setting the retention of " + out.log_group);
+
+    rollback none;  // an update is not undone: what it changed is reported by the error
+    if (auto ok = wire_storage(t, fn, out, lambda, none, step); !ok) return ok.error();
+    none.commit();
+    std::vector<std::string> dropped;
+    if (const auto it = current->environment.find(std::string(env_inputs));
+        it != current->environment.end()) {
+        std::istringstream in(it->second);
+        for (std::string u2; in >> u2;) {
+            const auto bucket =
+                u2.substr(5, u2.find('/', 5) == std::string::npos ? std::string::npos : u2.find('/', 5) - 5);
+            const bool still =
+                std::any_of(fn.inputs.begin(), fn.inputs.end(), [&](const config::storage_path& p) {
+                    return p.provider == "s3.default" && p.bucket == bucket;
+                });
+            if (!still && std::find(dropped.begin(), dropped.end(), bucket) == dropped.end())
+                dropped.push_back(bucket);
+        }
+    }
+    removal gone;
+    if (auto ok = unwire(t, out.function_arn, dropped, gone); !ok) return ok.error();
     return out;
 }
 
@@ -421,31 +553,12 @@ result<removal> remove(const target& t, const std::string& name) {
         return fn.error().wrap("reading function '" + name + "'");
     }
 
-    auto s3c = s3_of(t);
     std::vector<std::string> buckets;
     for (const auto& in : inputs) {
         const auto bucket = in.substr(0, in.find('/'));
         if (std::find(buckets.begin(), buckets.end(), bucket) == buckets.end()) buckets.push_back(bucket);
     }
-    for (const auto& bucket : buckets) {
-        auto cfg = s3c.get_bucket_notification(bucket);
-        if (!cfg) {
-            if (cfg.error().code == "NoSuchBucket") {
-                out.absent.push_back("bucket " + bucket);
-                continue;
-            }
-            return cfg.error().wrap("reading the notification configuration of " + bucket);
-        }
-        const auto before = cfg->lambda.size();
-        std::erase_if(cfg->lambda, [&arn](const s3::notification_rule& r) { return owned_rule(r, arn); });
-        if (cfg->lambda.size() == before) {
-            out.absent.push_back("trigger on " + bucket);
-            continue;
-        }
-        if (auto ok = s3c.put_bucket_notification(bucket, *cfg); !ok)
-            return ok.error().wrap("removing the trigger from bucket '" + bucket + "'");
-        out.removed.push_back("trigger on " + bucket);
-    }
+    if (auto ok = unwire(t, arn, buckets, out); !ok) return ok.error();
 
     if (fn) {
         if (auto ok = lambda.delete_function(name); !ok && ok.error().code != "ResourceNotFoundException")

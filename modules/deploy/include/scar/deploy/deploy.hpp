@@ -85,6 +85,18 @@ struct deployed {
     const init_options& o
 );
 
+/// Brings a deployed function in line with its definition: rebuilds and pushes its image
+/// (the code is updated only when the image changed), updates memory, timeout, ephemeral
+/// storage, description and variables, the log retention, and the triggers (new inputs
+/// wired, inputs no longer defined unwired). `ResourceNotFoundException` when the function
+/// was never deployed (`scar init` it).
+[[nodiscard]] result<deployed> update(
+    const target& t,
+    const config::function_definition& fn,
+    const config::definitions& defs,
+    const init_options& o
+);
+
 /// What `remove` took down (and what was already gone).
 struct removal {
     std::vector<std::string> removed;  ///< "function grayify", "log group /aws/lambda/grayify", …
