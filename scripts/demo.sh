@@ -65,6 +65,7 @@ stop_emulator() {
   kill -9 "$pid" 2>/dev/null || true
 }
 trap stop_emulator EXIT
+trap 'exit 130' INT TERM # so that Ctrl-C also stops it (through the EXIT trap)
 registry=${endpoint#http://}
 image="$registry/scar-examples/imagemagick:1"
 

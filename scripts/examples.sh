@@ -266,7 +266,7 @@ prune_libraries() {
         if [ -z "$lib" ]; then
           # update-alternatives links (libblas.so.3 → blas/libblas.so.3) are made by a
           # maintainer script that dpkg-deb -x does not run: make them here.
-          lib=$(cd "$root" && find usr/lib lib -name "$soname" \( -type f -o -type l \) -print -quit 2>/dev/null || true)
+          lib=$(cd "$root" && find usr/lib lib -name "$soname" \( -type f -o -type l \) -print -quit 2>/dev/null) || true
           [ -n "$lib" ] || die "$rel needs $soname, which no package of the image provides"
           case $lib in
             usr/lib/x86_64-linux-gnu/*) ln -s "${lib#usr/lib/x86_64-linux-gnu/}" "$root/usr/lib/x86_64-linux-gnu/$soname" ;;
@@ -397,6 +397,7 @@ for name in "${image_names[@]}"; do
   say "$name: imported as $ref in $((SECONDS - t0)) s"
 done
 
+# shellcheck disable=SC2034 # the check_* arrays are read through `declare -n`
 if ((check)); then
   check_busybox=(sh -c 'busybox | head -1')
   check_imagemagick=(convert -version)
