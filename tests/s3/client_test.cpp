@@ -322,7 +322,8 @@ std::filesystem::path write_file(const std::filesystem::path& dir, std::size_t s
 TEST(S3Client, MultipartUploadSendsPartsInParallelAndCompletesInOrder) {
     multipart_fake fake;
     http_server_mock server([&](const recorded_request& r) { return fake.handle(r); });
-    fake.wait_parallel = [&server] { return server.wait_in_flight(2, 10s); };
+    // Each part waits until two were in flight at once (a late third part finds it so).
+    fake.wait_parallel = [&server] { return server.max_in_flight() >= 2 || server.wait_in_flight(2, 10s); };
     auto o = options_for(server.url());
     o.multipart_threshold = 6ULL << 20U;
     o.part_size = 5ULL << 20U;
