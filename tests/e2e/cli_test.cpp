@@ -212,6 +212,17 @@ suffix = [".upper"]
             << "the trigger is replaced, not doubled";
     }
 
+    // scar run -f: the definition's run_script is the default script.
+    write(work_.path() / "fn" / "hello.sh", "echo \"hello from run_script\"\n");
+    write(
+        work_.path() / "fn" / "run.toml",
+        "[[function]]\nname = \"upper\"\nimage = \"" + host_ + "/base:1\"\nrun_script = \"hello.sh\"\n"
+    );
+    EXPECT_EQ(
+        scar({"run", "-f", (work_.path() / "fn" / "run.toml").string()}).out,
+        "hello from run_script\n"
+    );
+
     const auto get = scar({"get", "-b", "outbox/upper", "-p", (work_.path() / "got").string()});
     ASSERT_EQ(get.exit_code, 0) << get.err;
     EXPECT_EQ(read(work_.path() / "got" / "sub" / "hello.txt.upper"), "HELLO WORLD\n");
@@ -233,7 +244,7 @@ suffix = [".upper"]
     const auto priced = json::parse(cost.out);
     const auto& fn = priced.at("functions").as_array().at(0);
     EXPECT_EQ(fn.at("invocations").to_number<std::size_t>(), reports);
-    EXPECT_EQ(reports, 4U);  // the upload, two runs, one run after the update
+    EXPECT_EQ(reports, 5U);  // the upload, two runs, one after the update, one with -f
     EXPECT_NEAR(
         priced.at("total").to_number<double>(),
         static_cast<double>(reports) * 0.20 / 1e6 + gb_seconds * 0.0000166667,

@@ -1,6 +1,7 @@
 // scar run: invoke a function directly — with a script, with container arguments, or (when
 // it has an input folder and nothing else is given) once for every file already there.
 
+#include <scar/config/function.hpp>
 #include <scar/core/clock.hpp>
 #include <scar/core/encoding.hpp>
 #include <scar/deploy/deploy.hpp>
@@ -26,6 +27,7 @@ namespace json = boost::json;
 
 struct run_flags {
     std::string name;
+    std::vector<std::string> files;
     std::string script;
     bool async = false;
     std::string output;
@@ -96,7 +98,30 @@ std::string body_of(const std::string& payload) {
     return std::string(body->as_string());
 }
 
-int run_function(const run_flags& f) {
+/// With -f, the function's `run_script` stands in for a missing -s (and -n may be left out
+/// when the files define one function).
+run_flags with_definitions(run_flags f) {
+    if (f.files.empty()) return f;
+    config::load_options lo;
+    for (const auto& file : f.files) lo.files.emplace_back(file);
+    const auto defs = need(config::load(lo));
+    const config::function_definition* fn = nullptr;
+    for (const auto& d : defs.functions)
+        if (d.name == f.name || (f.name.empty() && defs.functions.size() == 1)) fn = &d;
+    if (fn == nullptr)
+        fail(make_error(
+            "InvalidArgument",
+            f.name.empty() ? "the files define several functions; say which with -n NAME"
+                           : "no function named '" + f.name + "' in the definition files"
+        ));
+    f.name = fn->name;
+    if (f.script.empty() && f.args.empty() && !fn->run_script.empty()) f.script = fn->run_script.string();
+    return f;
+}
+
+int run_function(const run_flags& given) {
+    const auto f = with_definitions(given);
+    if (f.name.empty()) fail(make_error("InvalidArgument", "say which function: -n NAME (or -f FILE)"));
     const auto t = resolve(f.where);
     auto lambda = lambda_client(t);
     json::object event;
@@ -149,7 +174,8 @@ int run_function(const run_flags& f) {
 void add_run(CLI::App& app) {
     auto f = std::make_shared<run_flags>();
     auto* c = app.add_subcommand("run", "invoke a function directly (script, arguments, or its input files)");
-    c->add_option("-n,--name", f->name, "function name")->required();
+    c->add_option("-n,--name", f->name, "function name");
+    c->add_option("-f,--file", f->files, "definition file: its run_script is the default of -s");
     c->add_option("-s,--run-script", f->script, "script to run in the function's container");
     c->add_flag("-a,--asynchronous", f->async, "do not wait for the result");
     c->add_option("-o,--output-file", f->output, "write the function's output here");
