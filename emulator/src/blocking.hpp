@@ -10,6 +10,8 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include <cstddef>
+#include <mutex>
+#include <optional>
 #include <type_traits>
 
 #include "exchange.hpp"
@@ -18,8 +20,12 @@ namespace scar::emulator {
 
 class blocking_pool {
 public:
-    explicit blocking_pool(std::size_t threads) : pool_(threads) {}
-    ~blocking_pool() { pool_.join(); }
+    /// The threads are started at the first `run`, so an emulator that never syncs (or
+    /// has not yet) pays nothing for them.
+    explicit blocking_pool(std::size_t threads) : threads_(threads) {}
+    ~blocking_pool() {
+        if (pool_) pool_->join();
+    }
     blocking_pool(const blocking_pool&) = delete;
     blocking_pool& operator=(const blocking_pool&) = delete;
 
@@ -27,15 +33,18 @@ public:
     template <class F>
     net::awaitable<std::invoke_result_t<F&>> run(F f) {
         using R = std::invoke_result_t<F&>;
+        std::call_once(started_, [this] { pool_.emplace(threads_); });
         co_return co_await net::co_spawn(
-            pool_,
+            *pool_,
             [&f]() -> net::awaitable<R> { co_return f(); },
             net::use_awaitable
         );
     }
 
 private:
-    net::thread_pool pool_;
+    std::size_t threads_;
+    std::once_flag started_;
+    std::optional<net::thread_pool> pool_;
 };
 
 }  // namespace scar::emulator

@@ -288,15 +288,18 @@ long max_rss_mb(pid_t pid) {
 
 result<std::shared_ptr<service>> service::open(settings s, std::shared_ptr<logs::service> logs) {
     auto svc = std::make_shared<service>(std::move(s), std::move(logs));
-    if (auto ok = sandbox::check_available(); ok) {
-        svc->sandbox_available_ = true;
-    } else {
-        scar::log::warn(
-            "lambda: containers are not available here (",
-            ok.error().message,
-            "); Zip functions will run as host processes without isolation, Image functions cannot run"
-        );
-    }
+    svc->sandbox_check_ = std::async(std::launch::async, [] {
+                              auto ok = sandbox::check_available();
+                              if (!ok) {
+                                  scar::log::warn(
+                                      "lambda: containers are not available here (",
+                                      ok.error().message,
+                                      "); Zip functions will run as host processes without isolation, Image "
+                                      "functions cannot run"
+                                  );
+                              }
+                              return ok;
+                          }).share();
     if (auto ok = svc->load(); !ok) return ok.error();
     return svc;
 }
@@ -563,7 +566,7 @@ result<std::string> service::create_function(const std::string& body) {
         f->image_uri = json_string(code->as_object(), "ImageUri");
         if (f->image_uri.empty()) return invalid("Code.ImageUri is required for PackageType Image");
         if (auto ref = image::parse_reference(f->image_uri); !ref) return invalid(ref.error().message);
-        if (auto ok = sandbox::check_available(); !ok) {
+        if (auto ok = sandbox_available(); !ok) {
             return invalid("Image functions need a container sandbox on this host: " + ok.error().message);
         }
         f->last_modified = last_modified_now();
@@ -1276,7 +1279,7 @@ result<std::shared_ptr<environment>> service::launch(
     const bool image_fn = fn->package_type == "Image";
     // Zip functions run in a container too where the host allows it; otherwise as plain
     // host processes.
-    const bool sandboxed = image_fn || sandbox_available_;
+    const bool sandboxed = image_fn || static_cast<bool>(sandbox_available());
     const fs::path code = settings_.root / fn->code_dir;
     const std::string task_root = sandboxed ? "/var/task" : code.string();
     // Later entries win: defaults, then the image's ENV, the function's variables, and

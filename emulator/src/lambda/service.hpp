@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -142,7 +143,10 @@ private:
     std::shared_ptr<logs::service> logs_;
     std::string runtime_address_;
     std::string registry_host_;
-    bool sandbox_available_ = false;
+    /// Whether containers can be made here: probed in the background from the start (the
+    /// probe starts a container, ~10 ms), waited for at the first function that needs it.
+    std::shared_future<result<void>> sandbox_check_;
+    [[nodiscard]] result<void> sandbox_available() const { return sandbox_check_.get(); }
     net::any_io_executor executor_;
     mutable std::mutex mutex_;
     std::map<std::string, std::shared_ptr<function>, std::less<>> functions_;
