@@ -3,6 +3,7 @@
 // of the emulator, and the two requests must be equivalent — method, path, query, the
 // headers that select the operation, and the JSON or XML body.
 
+#include <scar/core/encoding.hpp>
 #include <scar/core/http.hpp>
 #include <scar/s3/notification.hpp>
 #include <scar/sandbox/container.hpp>
@@ -187,6 +188,20 @@ TEST(Conformance, InitAndRmSendWhatTheAwsCliSends) {
     const auto init =
         scar({"init", "-f", (work.path() / "fn.toml").string(), "--supervisor", SCAR_SUPERVISOR_BUNDLE});
     ASSERT_EQ(init.exit_code, 0) << init.err;
+    // The other verbs, each once: ls, ls -b, log, run -s, update, put, get.
+    std::ofstream(work.path() / "say.sh") << "echo hi\n";
+    std::ofstream(work.path() / "x.txt") << "hello\n";
+    for (const std::vector<std::string>& verb : std::vector<std::vector<std::string>>{
+             {"ls"},
+             {"ls", "-b", "conf-in/docs"},
+             {"log", "-n", "conf"},
+             {"run", "-n", "conf", "-s", (work.path() / "say.sh").string()},
+             {"update", "-f", (work.path() / "fn.toml").string(), "--supervisor", SCAR_SUPERVISOR_BUNDLE},
+             {"put", "-b", "conf-in/docs", "-p", (work.path() / "x.txt").string()},
+             {"get", "-b", "conf-in/docs/x.txt", "-p", (work.path() / "got.txt").string()}}) {
+        const auto r = scar(verb);
+        EXPECT_TRUE(r.exit_code == 0 || verb[0] == "run") << verb[0] << ": " << r.err;
+    }
     auto ours = proxy.take();
     const auto rm = scar({"rm", "-n", "conf"});
     ASSERT_EQ(rm.exit_code, 0) << rm.err;
@@ -266,6 +281,49 @@ TEST(Conformance, InitAndRmSendWhatTheAwsCliSends) {
                         json::object{
                             {"FilterRules",
                              json::array{json::object{{"Name", "Prefix"}, {"Value", "docs/"}}}}}}}}}}}})},
+        {"lambda", "list-functions"},
+        {"s3api", "list-objects-v2", "--bucket", "conf-in", "--prefix", "docs/"},
+        {"logs", "filter-log-events", "--log-group-name", "/aws/lambda/conf"},
+        {"lambda",
+         "invoke",
+         "--function-name",
+         "conf",
+         "--cli-binary-format",
+         "raw-in-base64-out",
+         "--payload",
+         json::serialize(json::object{{"script", scar::encoding::base64_encode("echo hi\n")}}),
+         (work.path() / "invoke-out.json").string()},
+        {"ecr", "describe-repositories", "--repository-names", "conf"},
+        {"lambda",
+         "update-function-configuration",
+         "--function-name",
+         "conf",
+         "--memory-size",
+         "256",
+         "--timeout",
+         "20",
+         "--ephemeral-storage",
+         "Size=512",
+         "--description",
+         std::string(create.at("Description").as_string()),
+         "--environment",
+         env},
+        {"s3api",
+         "put-object",
+         "--bucket",
+         "conf-in",
+         "--key",
+         "docs/x.txt",
+         "--body",
+         (work.path() / "x.txt").string()},
+        {"s3api", "head-object", "--bucket", "conf-in", "--key", "docs/x.txt"},
+        {"s3api",
+         "get-object",
+         "--bucket",
+         "conf-in",
+         "--key",
+         "docs/x.txt",
+         (work.path() / "got2.txt").string()},
         {"lambda", "delete-function", "--function-name", "conf"},
         {"logs", "delete-log-group", "--log-group-name", "/aws/lambda/conf"},
         {"ecr", "delete-repository", "--repository-name", "conf", "--force"},

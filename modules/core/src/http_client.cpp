@@ -262,14 +262,17 @@ result<void> prepare(CURL* h, attempt_state& st) {
     }
 
     // The caller's headers go out as given (a caller's Host replaces curl's); curl's own
-    // "Expect: 100-continue" and "Accept: */*" are suppressed unless the caller set them.
+    // "Expect: 100-continue", "Accept: */*" and the form Content-Type it gives POST bodies
+    // are suppressed unless the caller set them.
     curl_slist* l = nullptr;
     bool has_accept = false;
     bool has_expect = false;
+    bool has_content_type = false;
     std::string line;
     for (const auto& [name, value] : req.headers) {
         has_accept = has_accept || encoding::iequals(name, "accept");
         has_expect = has_expect || encoding::iequals(name, "expect");
+        has_content_type = has_content_type || encoding::iequals(name, "content-type");
         // "Name;" is curl's way of sending a header with an empty value.
         line.assign(name);
         if (value.empty()) {
@@ -282,6 +285,7 @@ result<void> prepare(CURL* h, attempt_state& st) {
     }
     if (!has_expect) l = curl_slist_append(l, "Expect:");
     if (!has_accept) l = curl_slist_append(l, "Accept:");
+    if (!has_content_type) l = curl_slist_append(l, "Content-Type:");
     st.headers.reset(l);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
     return {};

@@ -110,14 +110,15 @@ struct client::impl {
         std::string method,
         const std::string& path,
         std::string body,
-        http::header_list headers = {}
+        http::header_list headers = {},
+        bool json_body = true
     ) {
         http::request req;
         req.method = std::move(method);
         req.url = ep.url + path;
         req.body = std::move(body);
         req.headers = std::move(headers);
-        if (!req.body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+        if (json_body && !req.body.empty()) req.headers.emplace_back("Content-Type", "application/json");
         auto p = sigv4::signing_params::make(ep.credentials, ep.region, "lambda", clock::system().now());
         if (auto s = sigv4::sign(req, p); !s) return s.error();
         return http_client->send(req);
@@ -276,7 +277,8 @@ result<invoke_result> client::invoke(
                                            : "RequestResponse"
     );
     if (tail) h.emplace_back("X-Amz-Log-Type", "Tail");
-    auto r = impl_->call("POST", function_path(name) + "/invocations", payload, std::move(h));
+    // The payload is a blob to Lambda: sent without a Content-Type, as AWS's SDKs do.
+    auto r = impl_->call("POST", function_path(name) + "/invocations", payload, std::move(h), false);
     if (!r) return r.error().wrap("Invoke " + name);
     if (r->status / 100 != 2) return lambda_error(*r, "Invoke " + name);
     invoke_result out;

@@ -672,7 +672,9 @@ result<put_result> client::copy_object(
 // Listing ----------------------------------------------------------------------------
 
 result<list_page> client::list_objects_v2(std::string_view bucket, const list_options& opts) {
-    std::string q = "list-type=2";
+    // encoding-type=url as AWS's SDKs ask: keys are any UTF-8, and some code points (control
+    // characters) cannot be written in XML 1.0 otherwise. The answer's keys are decoded below.
+    std::string q = "list-type=2&encoding-type=url";
     const auto add = [&q](std::string_view name, std::string_view value) {
         if (value.empty()) return;
         q.append("&").append(name).append("=").append(encoding::uri_encode(value));
@@ -686,10 +688,14 @@ result<list_page> client::list_objects_v2(std::string_view bucket, const list_op
         impl_->call_xml(impl_->make("GET", bucket, {}, q), "ListObjectsV2 " + s3_uri(bucket, opts.prefix));
     if (!doc) return doc.error();
     const auto root = doc->child("ListBucketResult");
+    const bool encoded = std::string_view(root.child_value("EncodingType")) == "url";
+    const auto text = [encoded](const char* v) {
+        return encoded ? encoding::uri_decode(v, true).value_or(v) : std::string(v);
+    };
     list_page page;
     for (const auto c : root.children("Contents")) {
         page.objects.push_back(
-            {c.child_value("Key"),
+            {text(c.child_value("Key")),
              to_u64(c.child_value("Size")),
              c.child_value("ETag"),
              iso_time(c.child_value("LastModified")),
@@ -697,7 +703,7 @@ result<list_page> client::list_objects_v2(std::string_view bucket, const list_op
         );
     }
     for (const auto p : root.children("CommonPrefixes"))
-        page.common_prefixes.emplace_back(p.child_value("Prefix"));
+        page.common_prefixes.emplace_back(text(p.child_value("Prefix")));
     page.truncated = std::string_view(root.child_value("IsTruncated")) == "true";
     page.next_continuation_token = root.child_value("NextContinuationToken");
     return page;
