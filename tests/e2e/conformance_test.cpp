@@ -26,10 +26,11 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using scar::testing::recorded_request;
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char ch) { return std::tolower(ch); });
-    return out;
+/// True for the headers a proxy does not pass on as they are (the hop's own framing).
+bool hop_header(std::string_view name, bool request) {
+    for (const char* h : {"content-length", "connection", "transfer-encoding"})
+        if (scar::encoding::iequals(name, h)) return true;
+    return request && scar::encoding::iequals(name, "expect");
 }
 
 /// A proxy that records each request and forwards it unchanged (Host included, so the
@@ -56,13 +57,8 @@ private:
         scar::http::request req;
         req.method = r.method;
         req.url = upstream_ + r.target;
-        for (const auto& [n, v] : r.headers) {
-            const auto name = lower(n);
-            if (name == "content-length" || name == "connection" || name == "expect" ||
-                name == "transfer-encoding")
-                continue;
-            req.headers.emplace_back(n, v);
-        }
+        for (const auto& [n, v] : r.headers)
+            if (!hop_header(n, true)) req.headers.emplace_back(n, v);
         req.body = r.body;
         scar::http::client c;
         auto resp = c.send(req);
@@ -73,11 +69,8 @@ private:
         }
         out.status = resp->status;
         out.body = resp->body;
-        for (const auto& [n, v] : resp->headers) {
-            const auto name = lower(n);
-            if (name != "content-length" && name != "connection" && name != "transfer-encoding")
-                out.headers.emplace_back(n, v);
-        }
+        for (const auto& [n, v] : resp->headers)
+            if (!hop_header(n, false)) out.headers.emplace_back(n, v);
         return out;
     }
 

@@ -46,13 +46,12 @@ std::string read_all(const std::string& path) {
 
 /// SCAR's "run on every input file": one asynchronous invocation per object already in the
 /// function's input folders, each with the S3 event a new upload would have produced.
-int run_on_inputs(const run_flags& f, const deploy::target& t, const std::string& inputs) {
+int run_on_inputs(const run_flags& f, const deploy::target& t, const std::vector<std::string>& inputs) {
     auto s3 = s3_client(t);
     auto lambda = lambda_client(t);
-    std::istringstream is(inputs);
     int invoked = 0;
-    for (std::string uri; is >> uri;) {
-        auto [bucket, folder] = split_bucket_path(uri);
+    for (const auto& path : inputs) {
+        auto [bucket, folder] = split_bucket_path(path);
         const auto all = need(s3.list_all(bucket, folder.empty() ? std::string() : folder + "/"));
         for (const auto& o : all.objects) {
             if (o.key.ends_with('/')) continue;  // folder markers
@@ -133,8 +132,8 @@ int run_function(const run_flags& given) {
     }
     if (event.empty()) {
         const auto fn = need(lambda.get_function(f.name));
-        if (const auto in = fn.environment.find(std::string(deploy::env_inputs)); in != fn.environment.end())
-            return run_on_inputs(f, t, in->second);
+        if (const auto inputs = deploy::recorded_inputs(fn.environment); !inputs.empty())
+            return run_on_inputs(f, t, inputs);
     }
     const auto type = f.async ? lambda::invocation_type::event : lambda::invocation_type::request_response;
     const auto r = need(lambda.invoke(f.name, json::serialize(event), type));

@@ -59,7 +59,7 @@ function_cost estimate(
     const double extra_ephemeral_gb = std::max(0, ephemeral_mb - lp.ephemeral_included_mb) / 1024.0;
     double ephemeral_gb_seconds = 0;
     std::vector<double> durations;
-    std::int64_t first_start = reports.front().timestamp_ms, last_end = reports.front().timestamp_ms;
+    c.first_start_ms = c.last_end_ms = reports.front().timestamp_ms;
     for (const auto& r : reports) {
         if (r.init_ms) ++c.cold_starts;
         c.billed_ms += r.billed_ms;
@@ -68,14 +68,14 @@ function_cost estimate(
         ephemeral_gb_seconds += seconds * extra_ephemeral_gb;
         durations.push_back(r.duration_ms);
         const auto start = r.timestamp_ms - static_cast<std::int64_t>(r.duration_ms + r.init_ms.value_or(0));
-        first_start = std::min(first_start, start);
-        last_end = std::max(last_end, r.timestamp_ms);
+        c.first_start_ms = std::min(c.first_start_ms, start);
+        c.last_end_ms = std::max(c.last_end_ms, r.timestamp_ms);
     }
     c.request_cost = static_cast<double>(c.invocations) * lp.requests_per_million / 1e6;
     c.compute_cost = c.gb_seconds * gb_second;
     c.ephemeral_cost = ephemeral_gb_seconds * lp.ephemeral_gb_second;
     c.total = c.request_cost + c.compute_cost + c.ephemeral_cost;
-    c.wall_seconds = static_cast<double>(last_end - first_start) / 1000.0;
+    c.wall_seconds = static_cast<double>(c.last_end_ms - c.first_start_ms) / 1000.0;
     std::sort(durations.begin(), durations.end());
     c.p50_ms = durations[(durations.size() - 1) / 2];
     c.max_ms = durations.back();
@@ -114,11 +114,9 @@ result<cost_report> cost(
             return lines.error();
         }
         auto c = estimate(name, reports, fn->architecture, fn->ephemeral_mb, prices);
-        for (const auto& r : reports) {
-            const auto start =
-                r.timestamp_ms - static_cast<std::int64_t>(r.duration_ms + r.init_ms.value_or(0));
-            first = first == 0 ? start : std::min(first, start);
-            last = std::max(last, r.timestamp_ms);
+        if (c.invocations > 0) {
+            first = first == 0 ? c.first_start_ms : std::min(first, c.first_start_ms);
+            last = std::max(last, c.last_end_ms);
         }
         out.total += c.total;
         out.functions.push_back(std::move(c));

@@ -206,6 +206,16 @@ std::map<std::string, std::string> function_environment(const config::function_d
     return env;
 }
 
+/// The distinct buckets of "bucket/folder" paths, in order.
+std::vector<std::string> buckets_of(const std::vector<std::string>& paths) {
+    std::vector<std::string> out;
+    for (const auto& p : paths) {
+        auto bucket = p.substr(0, p.find('/'));
+        if (std::find(out.begin(), out.end(), bucket) == out.end()) out.push_back(std::move(bucket));
+    }
+    return out;
+}
+
 std::string function_arn_of(const target& t, std::string_view name) {
     return "arn:aws:lambda:" + t.region + ":" + t.account + ":function:" + std::string(name);
 }
@@ -335,6 +345,16 @@ result<void> unwire(
 }
 
 }  // namespace
+
+std::vector<std::string> recorded_inputs(const std::map<std::string, std::string>& environment) {
+    std::vector<std::string> out;
+    const auto it = environment.find(std::string(env_inputs));
+    if (it == environment.end()) return out;
+    std::istringstream in(it->second);
+    for (std::string uri; in >> uri;)
+        if (uri.starts_with("s3://")) out.push_back(uri.substr(5));
+    return out;
+}
 
 result<target> resolve_target(const target_options& o) {
     target t;
@@ -516,21 +536,12 @@ result<deployed> update(
     rollback none;  // an update is not undone: what it changed is reported by the error
     if (auto ok = wire_storage(t, fn, out, lambda, none, step); !ok) return ok.error();
     none.commit();
-    std::vector<std::string> dropped;
-    if (const auto it = current->environment.find(std::string(env_inputs));
-        it != current->environment.end()) {
-        std::istringstream in(it->second);
-        for (std::string u2; in >> u2;) {
-            const auto bucket =
-                u2.substr(5, u2.find('/', 5) == std::string::npos ? std::string::npos : u2.find('/', 5) - 5);
-            const bool still =
-                std::any_of(fn.inputs.begin(), fn.inputs.end(), [&](const config::storage_path& p) {
-                    return p.provider == "s3.default" && p.bucket == bucket;
-                });
-            if (!still && std::find(dropped.begin(), dropped.end(), bucket) == dropped.end())
-                dropped.push_back(bucket);
-        }
-    }
+    std::vector<std::string> dropped = buckets_of(recorded_inputs(current->environment));
+    std::erase_if(dropped, [&fn](const std::string& bucket) {
+        return std::any_of(fn.inputs.begin(), fn.inputs.end(), [&](const config::storage_path& p) {
+            return p.provider == "s3.default" && p.bucket == bucket;
+        });
+    });
     removal gone;
     if (auto ok = unwire(t, out.function_arn, dropped, gone); !ok) return ok.error();
     return out;
@@ -541,22 +552,12 @@ result<removal> remove(const target& t, const std::string& name) {
     auto lambda = lambda_of(t);
     auto fn = lambda.get_function(name);
     std::string arn = function_arn_of(t, name);
-    std::vector<std::string> inputs;
+    std::vector<std::string> buckets;
     if (fn) {
         arn = fn->arn;
-        if (const auto it = fn->environment.find(std::string(env_inputs)); it != fn->environment.end()) {
-            std::istringstream in(it->second);
-            for (std::string u; in >> u;)
-                if (u.starts_with("s3://")) inputs.push_back(u.substr(5));
-        }
+        buckets = buckets_of(recorded_inputs(fn->environment));
     } else if (fn.error().code != "ResourceNotFoundException") {
         return fn.error().wrap("reading function '" + name + "'");
-    }
-
-    std::vector<std::string> buckets;
-    for (const auto& in : inputs) {
-        const auto bucket = in.substr(0, in.find('/'));
-        if (std::find(buckets.begin(), buckets.end(), bucket) == buckets.end()) buckets.push_back(bucket);
     }
     if (auto ok = unwire(t, arn, buckets, out); !ok) return ok.error();
 
@@ -600,10 +601,7 @@ result<std::vector<function_summary>> list(const target& t) {
         s.image = image->second;
         s.memory_mb = f.memory_mb;
         s.timeout_s = f.timeout_s;
-        if (const auto in = f.environment.find(std::string(env_inputs)); in != f.environment.end()) {
-            std::istringstream is(in->second);
-            for (std::string u; is >> u;) s.inputs.push_back(u.starts_with("s3://") ? u.substr(5) : u);
-        }
+        s.inputs = recorded_inputs(f.environment);
         out.push_back(std::move(s));
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });

@@ -45,8 +45,10 @@ struct function_cost {
     double compute_cost = 0;
     double ephemeral_cost = 0;
     double total = 0;
-    double wall_seconds = 0;  ///< first invocation's start to last one's end
-    double p50_ms = 0;        ///< of the durations
+    std::int64_t first_start_ms = 0;  ///< when the first invocation started (init included)
+    std::int64_t last_end_ms = 0;     ///< when the last one ended
+    double wall_seconds = 0;          ///< from `first_start_ms` to `last_end_ms`
+    double p50_ms = 0;                ///< of the durations
     double max_ms = 0;
 };
 

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -137,6 +138,10 @@ struct log_line {
     const std::string& name,
     const std::string& request_id = {}
 );
+
+/// The input folders ("bucket/folder") scar recorded in a deployed function's environment
+/// (`SCAR_INPUTS`); empty for a function without inputs or not deployed by scar.
+[[nodiscard]] std::vector<std::string> recorded_inputs(const std::map<std::string, std::string>& environment);
 
 /// Names of the environment variables scar sets on every function it deploys.
 inline constexpr std::string_view env_image = "SCAR_IMAGE";    ///< the user's image
