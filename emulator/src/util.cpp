@@ -10,11 +10,6 @@
 
 namespace scar::emulator {
 
-void unique_fd::reset(int fd) noexcept {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-}
-
 std::vector<std::pair<std::string, std::string>> parse_query(std::string_view query) {
     std::vector<std::pair<std::string, std::string>> out;
     std::size_t start = 0;
@@ -89,43 +84,6 @@ std::string random_hex(std::size_t n, bool upper) {
         for (auto& c : hex)
             if (c >= 'a' && c <= 'f') c = static_cast<char>(c - 'a' + 'A');
     return hex;
-}
-
-void append_xml_escaped(std::string& out, std::string_view text) {
-    for (const char c : text) {
-        switch (c) {
-            case '<':
-                out.append("&lt;");
-                break;
-            case '>':
-                out.append("&gt;");
-                break;
-            case '&':
-                out.append("&amp;");
-                break;
-            case '"':
-                out.append("&quot;");
-                break;
-            case '\'':
-                out.append("&apos;");
-                break;
-            case '\r':
-                out.append("&#13;");
-                break;
-            case '\n':
-                out.append("&#10;");
-                break;
-            default:
-                out.push_back(c);
-        }
-    }
-}
-
-void append_xml_element(std::string& out, std::string_view name, std::string_view value) {
-    out.push_back('<');
-    out.append(name).push_back('>');
-    append_xml_escaped(out, value);
-    out.append("</").append(name).push_back('>');
 }
 
 }  // namespace scar::emulator

@@ -6,10 +6,10 @@
 #include <scar/core/log.hpp>
 #include <scar/s3/event.hpp>
 #include <scar/s3/notification.hpp>
+#include <scar/s3/xml.hpp>
 #include <scar/sigv4/chunked.hpp>
 
 #include <boost/json.hpp>
-#include <pugixml.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -23,7 +23,6 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::string_view xml_decl = R"(<?xml version="1.0" encoding="UTF-8"?>)";
 constexpr std::string_view xmlns = R"( xmlns="http://s3.amazonaws.com/doc/2006-03-01/")";
 constexpr std::uint64_t max_put_size = 5ull << 30;  // PutObject and UploadPart: 5 GiB
 constexpr std::uint64_t max_xml_body = 2ull << 20;  // DeleteObjects, Complete…, notification
@@ -45,15 +44,6 @@ error no_such_bucket(const std::string& name) {
 
 error method_not_allowed() {
     return make_error("MethodNotAllowed", "The specified method is not allowed against this resource.", 405);
-}
-
-error malformed_xml(std::string_view detail) {
-    return make_error(
-        "MalformedXML",
-        "The XML you provided was not well-formed or did not validate against our published schema: " +
-            std::string(detail),
-        400
-    );
 }
 
 std::string etag_quoted(std::string_view etag) {
@@ -233,11 +223,11 @@ void service::write_error(exchange& ex, const error& e) const {
     if (ex.method == "HEAD") return;  // HEAD errors have no body
     ex.set_header("Content-Type", "application/xml");
     std::string& b = ex.response_body;
-    b.append(xml_decl).append("\n<Error>");
-    append_xml_element(b, "Code", e.code);
-    append_xml_element(b, "Message", e.message);
-    append_xml_element(b, "RequestId", ex.request_id);
-    append_xml_element(b, "HostId", "scar-emulator");
+    b.append(model::xml::declaration).append("\n<Error>");
+    model::xml::append_element(b, "Code", e.code);
+    model::xml::append_element(b, "Message", e.message);
+    model::xml::append_element(b, "RequestId", ex.request_id);
+    model::xml::append_element(b, "HostId", "scar-emulator");
     b.append("</Error>");
 }
 
@@ -304,16 +294,17 @@ net::awaitable<void> service::dispatch(request& r) {
             }
             if (sub) ex.set_header("Content-Type", "application/xml");
             if (ex.has_param("notification")) {
-                ex.response_body =
-                    b->notification_xml.empty()
-                        ? std::string(xml_decl) + "<NotificationConfiguration" + std::string(xmlns) + "/>"
-                        : b->notification_xml;
+                ex.response_body = b->notification_xml.empty()
+                                       ? std::string(model::xml::declaration) + "<NotificationConfiguration" +
+                                             std::string(xmlns) + "/>"
+                                       : b->notification_xml;
             } else if (ex.has_param("location")) {
-                ex.response_body = std::string(xml_decl) + "<LocationConstraint" + std::string(xmlns) + ">" +
-                                   (b->region == "us-east-1" ? "" : b->region) + "</LocationConstraint>";
+                ex.response_body = std::string(model::xml::declaration) + "<LocationConstraint" +
+                                   std::string(xmlns) + ">" + (b->region == "us-east-1" ? "" : b->region) +
+                                   "</LocationConstraint>";
             } else if (ex.has_param("versioning")) {
-                ex.response_body =
-                    std::string(xml_decl) + "<VersioningConfiguration" + std::string(xmlns) + "/>";
+                ex.response_body = std::string(model::xml::declaration) + "<VersioningConfiguration" +
+                                   std::string(xmlns) + "/>";
             } else if (ex.has_param("uploads")) {
                 list_uploads(r);
             } else {
@@ -384,12 +375,12 @@ net::awaitable<void> service::dispatch(request& r) {
 
 void service::list_buckets(request& r) {
     std::string& b = r.ex.response_body;
-    b.append(xml_decl).append("<ListAllMyBucketsResult").append(xmlns).append(">");
+    b.append(model::xml::declaration).append("<ListAllMyBucketsResult").append(xmlns).append(">");
     b.append(owner_xml()).append("<Buckets>");
     for (const auto& info : store_->buckets()) {
         b.append("<Bucket>");
-        append_xml_element(b, "Name", info.name);
-        append_xml_element(b, "CreationDate", iso8601_ms(info.created_ms));
+        model::xml::append_element(b, "Name", info.name);
+        model::xml::append_element(b, "CreationDate", iso8601_ms(info.created_ms));
         b.append("</Bucket>");
     }
     b.append("</Buckets></ListAllMyBucketsResult>");
@@ -402,16 +393,12 @@ net::awaitable<void> service::create_bucket(request& r) {
         write_error(r.ex, body.error());
         co_return;
     }
-    std::string region = settings_.region;
-    if (!body->empty()) {
-        pugi::xml_document doc;
-        if (!doc.load_buffer(body->data(), body->size())) {
-            write_error(r.ex, malformed_xml("the CreateBucketConfiguration body is not XML"));
-            co_return;
-        }
-        const auto lc = doc.child("CreateBucketConfiguration").child("LocationConstraint");
-        if (lc && *lc.child_value() != '\0') region = lc.child_value();
+    auto location = model::xml::parse_create_bucket_configuration(*body);
+    if (!location) {
+        write_error(r.ex, location.error());
+        co_return;
     }
+    const std::string region = location->value_or(settings_.region);
     if (auto ok = store_->create_bucket(r.bucket, region); !ok) {
         write_error(r.ex, ok.error());
         co_return;
@@ -480,44 +467,48 @@ void service::list_objects(request& r, bool v2) {
     };
     std::string& b = ex.response_body;
     b.reserve(256 + page->objects.size() * 300);
-    b.append(xml_decl).append("<ListBucketResult").append(xmlns).append(">");
-    append_xml_element(b, "Name", r.bucket);
-    append_xml_element(b, "Prefix", text(prefix));
+    b.append(model::xml::declaration).append("<ListBucketResult").append(xmlns).append(">");
+    model::xml::append_element(b, "Name", r.bucket);
+    model::xml::append_element(b, "Prefix", text(prefix));
     if (v2) {
-        if (!token.empty()) append_xml_element(b, "ContinuationToken", token);
-        if (const auto* sa = ex.param("start-after")) append_xml_element(b, "StartAfter", text(*sa));
-        append_xml_element(
+        if (!token.empty()) model::xml::append_element(b, "ContinuationToken", token);
+        if (const auto* sa = ex.param("start-after")) model::xml::append_element(b, "StartAfter", text(*sa));
+        model::xml::append_element(
             b,
             "KeyCount",
             std::to_string(page->objects.size() + page->common_prefixes.size())
         );
     } else {
-        append_xml_element(b, "Marker", text(after));
+        model::xml::append_element(b, "Marker", text(after));
     }
-    append_xml_element(b, "MaxKeys", std::to_string(max_keys));
-    if (!delimiter.empty()) append_xml_element(b, "Delimiter", text(delimiter));
-    append_xml_element(b, "IsTruncated", page->truncated ? "true" : "false");
+    model::xml::append_element(b, "MaxKeys", std::to_string(max_keys));
+    if (!delimiter.empty()) model::xml::append_element(b, "Delimiter", text(delimiter));
+    model::xml::append_element(b, "IsTruncated", page->truncated ? "true" : "false");
     if (page->truncated) {
         if (v2) {
-            append_xml_element(b, "NextContinuationToken", encoding::base64_encode("1:" + page->last));
+            model::xml::append_element(
+                b,
+                "NextContinuationToken",
+                encoding::base64_encode("1:" + page->last)
+            );
         } else if (!delimiter.empty()) {
-            append_xml_element(b, "NextMarker", text(page->last));
+            model::xml::append_element(b, "NextMarker", text(page->last));
         }
     }
-    if (url) append_xml_element(b, "EncodingType", "url");
+    if (url) model::xml::append_element(b, "EncodingType", "url");
     const bool owner = !v2 || param("fetch-owner") == "true";
     for (const auto& o : page->objects) {
         b.append("<Contents>");
-        append_xml_element(b, "Key", text(o.key));
-        append_xml_element(b, "LastModified", iso8601_ms(o.last_modified_ms));
-        append_xml_element(b, "ETag", etag_quoted(o.etag));
-        append_xml_element(b, "Size", std::to_string(o.size));
+        model::xml::append_element(b, "Key", text(o.key));
+        model::xml::append_element(b, "LastModified", iso8601_ms(o.last_modified_ms));
+        model::xml::append_element(b, "ETag", etag_quoted(o.etag));
+        model::xml::append_element(b, "Size", std::to_string(o.size));
         if (owner) b.append(owner_xml());
         b.append("<StorageClass>STANDARD</StorageClass></Contents>");
     }
     for (const auto& p : page->common_prefixes) {
         b.append("<CommonPrefixes>");
-        append_xml_element(b, "Prefix", text(p));
+        model::xml::append_element(b, "Prefix", text(p));
         b.append("</CommonPrefixes>");
     }
     b.append("</ListBucketResult>");
@@ -902,9 +893,9 @@ void service::copy_object(request& r) {
     }
     ex.set_header("Content-Type", "application/xml");
     std::string& b = ex.response_body;
-    b.append(xml_decl).append("<CopyObjectResult").append(xmlns).append(">");
-    append_xml_element(b, "LastModified", iso8601_ms(committed->last_modified_ms));
-    append_xml_element(b, "ETag", etag_quoted(committed->etag));
+    b.append(model::xml::declaration).append("<CopyObjectResult").append(xmlns).append(">");
+    model::xml::append_element(b, "LastModified", iso8601_ms(committed->last_modified_ms));
+    model::xml::append_element(b, "ETag", etag_quoted(committed->etag));
     b.append("</CopyObjectResult>");
     notify(r, "ObjectCreated:Copy", *committed);
 }
@@ -925,43 +916,33 @@ net::awaitable<void> service::delete_objects(request& r) {
         write_error(r.ex, body.error());
         co_return;
     }
-    pugi::xml_document doc;
-    if (!doc.load_buffer(body->data(), body->size())) {
-        write_error(r.ex, malformed_xml("the Delete body is not XML"));
+    auto wanted = model::xml::parse_delete_objects(*body);
+    if (!wanted) {
+        write_error(r.ex, wanted.error());
         co_return;
     }
-    const auto del = doc.child("Delete");
-    if (!del) {
-        write_error(r.ex, malformed_xml("the body must be a <Delete> element"));
-        co_return;
-    }
-    const bool quiet = std::string_view(del.child_value("Quiet")) == "true";
-    std::vector<std::string> keys;
-    for (const auto o : del.children("Object")) keys.emplace_back(o.child_value("Key"));
-    if (keys.size() > 1000) {
-        write_error(r.ex, malformed_xml("at most 1000 objects can be deleted in one request"));
-        co_return;
-    }
+    const bool quiet = wanted->quiet;
+    const auto& keys = wanted->keys;
     if (!store_->bucket(r.bucket)) {
         write_error(r.ex, no_such_bucket(r.bucket));
         co_return;
     }
     std::string& b = r.ex.response_body;
-    b.append(xml_decl).append("<DeleteResult").append(xmlns).append(">");
+    b.append(model::xml::declaration).append("<DeleteResult").append(xmlns).append(">");
     for (const auto& key : keys) {
         auto removed = store_->remove(r.bucket, key);
         if (!removed) {
             b.append("<Error>");
-            append_xml_element(b, "Key", key);
-            append_xml_element(b, "Code", removed.error().code);
-            append_xml_element(b, "Message", removed.error().message);
+            model::xml::append_element(b, "Key", key);
+            model::xml::append_element(b, "Code", removed.error().code);
+            model::xml::append_element(b, "Message", removed.error().message);
             b.append("</Error>");
             continue;
         }
         if (*removed) notify(r, "ObjectRemoved:Delete", **removed);
         if (!quiet) {
             b.append("<Deleted>");
-            append_xml_element(b, "Key", key);
+            model::xml::append_element(b, "Key", key);
             b.append("</Deleted>");
         }
     }
@@ -983,10 +964,10 @@ net::awaitable<void> service::create_upload(request& r) {
         co_return;
     }
     std::string& b = r.ex.response_body;
-    b.append(xml_decl).append("<InitiateMultipartUploadResult").append(xmlns).append(">");
-    append_xml_element(b, "Bucket", r.bucket);
-    append_xml_element(b, "Key", *r.key);
-    append_xml_element(b, "UploadId", up->id);
+    b.append(model::xml::declaration).append("<InitiateMultipartUploadResult").append(xmlns).append(">");
+    model::xml::append_element(b, "Bucket", r.bucket);
+    model::xml::append_element(b, "Key", *r.key);
+    model::xml::append_element(b, "UploadId", up->id);
     b.append("</InitiateMultipartUploadResult>");
     r.ex.set_header("Content-Type", "application/xml");
 }
@@ -1060,9 +1041,9 @@ net::awaitable<void> service::upload_part(request& r) {
             co_return;
         }
         std::string& b = ex.response_body;
-        b.append(xml_decl).append("<CopyPartResult").append(xmlns).append(">");
-        append_xml_element(b, "LastModified", iso8601_ms(part->last_modified_ms));
-        append_xml_element(b, "ETag", etag_quoted(part->etag));
+        b.append(model::xml::declaration).append("<CopyPartResult").append(xmlns).append(">");
+        model::xml::append_element(b, "LastModified", iso8601_ms(part->last_modified_ms));
+        model::xml::append_element(b, "ETag", etag_quoted(part->etag));
         b.append("</CopyPartResult>");
         ex.set_header("Content-Type", "application/xml");
         co_return;
@@ -1089,33 +1070,29 @@ net::awaitable<void> service::complete_upload(request& r) {
         write_error(ex, body.error());
         co_return;
     }
-    pugi::xml_document doc;
-    if (!doc.load_buffer(body->data(), body->size()) || !doc.child("CompleteMultipartUpload")) {
-        write_error(ex, malformed_xml("the body must be a <CompleteMultipartUpload> element"));
+    auto parts = model::xml::parse_complete_multipart_upload(*body);
+    if (!parts) {
+        write_error(ex, parts.error());
         co_return;
     }
-    std::vector<std::pair<std::uint32_t, std::string>> parts;
-    for (const auto p : doc.child("CompleteMultipartUpload").children("Part")) {
-        parts.emplace_back(p.child("PartNumber").text().as_uint(), p.child_value("ETag"));
-    }
     auto done = co_await blocking_.run([&] {
-        return store_->complete_upload(r.bucket, *ex.param("uploadId"), parts);
+        return store_->complete_upload(r.bucket, *ex.param("uploadId"), *parts);
     });
     if (!done) {
         write_error(ex, done.error());
         co_return;
     }
     std::string& b = ex.response_body;
-    b.append(xml_decl).append("<CompleteMultipartUploadResult").append(xmlns).append(">");
+    b.append(model::xml::declaration).append("<CompleteMultipartUploadResult").append(xmlns).append(">");
     std::string host(ex.header("host").value_or("127.0.0.1"));
-    append_xml_element(
+    model::xml::append_element(
         b,
         "Location",
         "http://" + host + "/" + r.bucket + "/" + encoding::uri_encode(*r.key, true)
     );
-    append_xml_element(b, "Bucket", r.bucket);
-    append_xml_element(b, "Key", *r.key);
-    append_xml_element(b, "ETag", etag_quoted(done->etag));
+    model::xml::append_element(b, "Bucket", r.bucket);
+    model::xml::append_element(b, "Key", *r.key);
+    model::xml::append_element(b, "ETag", etag_quoted(done->etag));
     b.append("</CompleteMultipartUploadResult>");
     ex.set_header("Content-Type", "application/xml");
     notify(r, "ObjectCreated:CompleteMultipartUpload", *done);
@@ -1135,11 +1112,11 @@ void service::list_parts(request& r) {
     if (const auto* m = ex.param("max-parts")) std::from_chars(m->data(), m->data() + m->size(), max_parts);
     max_parts = std::min<std::size_t>(max_parts, 1000);
     std::string& b = ex.response_body;
-    b.append(xml_decl).append("<ListPartsResult").append(xmlns).append(">");
-    append_xml_element(b, "Bucket", r.bucket);
-    append_xml_element(b, "Key", up->key);
-    append_xml_element(b, "UploadId", up->id);
-    append_xml_element(b, "PartNumberMarker", std::to_string(marker));
+    b.append(model::xml::declaration).append("<ListPartsResult").append(xmlns).append(">");
+    model::xml::append_element(b, "Bucket", r.bucket);
+    model::xml::append_element(b, "Key", up->key);
+    model::xml::append_element(b, "UploadId", up->id);
+    model::xml::append_element(b, "PartNumberMarker", std::to_string(marker));
     std::string parts;
     std::size_t n = 0;
     std::uint32_t last = marker;
@@ -1150,17 +1127,17 @@ void service::list_parts(request& r) {
             break;
         }
         parts.append("<Part>");
-        append_xml_element(parts, "PartNumber", std::to_string(it->first));
-        append_xml_element(parts, "LastModified", iso8601_ms(it->second.last_modified_ms));
-        append_xml_element(parts, "ETag", etag_quoted(it->second.etag));
-        append_xml_element(parts, "Size", std::to_string(it->second.size));
+        model::xml::append_element(parts, "PartNumber", std::to_string(it->first));
+        model::xml::append_element(parts, "LastModified", iso8601_ms(it->second.last_modified_ms));
+        model::xml::append_element(parts, "ETag", etag_quoted(it->second.etag));
+        model::xml::append_element(parts, "Size", std::to_string(it->second.size));
         parts.append("</Part>");
         last = it->first;
         ++n;
     }
-    append_xml_element(b, "NextPartNumberMarker", std::to_string(last));
-    append_xml_element(b, "MaxParts", std::to_string(max_parts));
-    append_xml_element(b, "IsTruncated", truncated ? "true" : "false");
+    model::xml::append_element(b, "NextPartNumberMarker", std::to_string(last));
+    model::xml::append_element(b, "MaxParts", std::to_string(max_parts));
+    model::xml::append_element(b, "IsTruncated", truncated ? "true" : "false");
     b.append(parts);
     b.append("<Initiator><ID>").append(owner_id).append("</ID><DisplayName>scar</DisplayName></Initiator>");
     b.append(owner_xml()).append("<StorageClass>STANDARD</StorageClass></ListPartsResult>");
@@ -1176,20 +1153,20 @@ void service::list_uploads(request& r) {
     }
     const auto* prefix = ex.param("prefix");
     std::string& b = ex.response_body;
-    b.append(xml_decl).append("<ListMultipartUploadsResult").append(xmlns).append(">");
-    append_xml_element(b, "Bucket", r.bucket);
+    b.append(model::xml::declaration).append("<ListMultipartUploadsResult").append(xmlns).append(">");
+    model::xml::append_element(b, "Bucket", r.bucket);
     b.append("<KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker>");
     b.append("<MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>");
     for (const auto& u : *ups) {
         if (prefix != nullptr && !u.key.starts_with(*prefix)) continue;
         b.append("<Upload>");
-        append_xml_element(b, "Key", u.key);
-        append_xml_element(b, "UploadId", u.id);
+        model::xml::append_element(b, "Key", u.key);
+        model::xml::append_element(b, "UploadId", u.id);
         b.append("<Initiator><ID>")
             .append(owner_id)
             .append("</ID><DisplayName>scar</DisplayName></Initiator>");
         b.append(owner_xml()).append("<StorageClass>STANDARD</StorageClass>");
-        append_xml_element(b, "Initiated", iso8601_ms(u.initiated_ms));
+        model::xml::append_element(b, "Initiated", iso8601_ms(u.initiated_ms));
         b.append("</Upload>");
     }
     b.append("</ListMultipartUploadsResult>");
@@ -1205,11 +1182,11 @@ net::awaitable<void> service::object_tagging(request& r) {
             co_return;
         }
         std::string& b = ex.response_body;
-        b.append(xml_decl).append("<Tagging").append(xmlns).append("><TagSet>");
+        b.append(model::xml::declaration).append("<Tagging").append(xmlns).append("><TagSet>");
         for (const auto& [k, v] : meta->tags) {
             b.append("<Tag>");
-            append_xml_element(b, "Key", k);
-            append_xml_element(b, "Value", v);
+            model::xml::append_element(b, "Key", k);
+            model::xml::append_element(b, "Value", v);
             b.append("</Tag>");
         }
         b.append("</TagSet></Tagging>");
@@ -1223,14 +1200,12 @@ net::awaitable<void> service::object_tagging(request& r) {
             write_error(ex, body.error());
             co_return;
         }
-        pugi::xml_document doc;
-        if (!doc.load_buffer(body->data(), body->size()) || !doc.child("Tagging")) {
-            write_error(ex, malformed_xml("the body must be a <Tagging> element"));
+        auto parsed = model::xml::parse_tagging(*body);
+        if (!parsed) {
+            write_error(ex, parsed.error());
             co_return;
         }
-        for (const auto t : doc.child("Tagging").child("TagSet").children("Tag")) {
-            tags.emplace_back(t.child_value("Key"), t.child_value("Value"));
-        }
+        tags = std::move(*parsed);
         if (tags.size() > 10) {
             write_error(ex, make_error("BadRequest", "Object tags cannot be greater than 10", 400));
             co_return;

@@ -639,7 +639,7 @@ result<std::vector<upload_info>> store::uploads(const std::string& bucket) const
 result<object_meta> store::complete_upload(
     const std::string& bucket,
     const std::string& upload_id,
-    const std::vector<std::pair<std::uint32_t, std::string>>& parts
+    const std::vector<scar::s3::completed_part>& parts
 ) {
     auto up = upload(bucket, upload_id);
     if (!up) return up.error();
@@ -656,7 +656,7 @@ result<object_meta> store::complete_upload(
     if (!staged) return staged.error();
     crypto::md5 etag_md5;
     std::uint64_t total = 0;
-    std::uint32_t previous = 0;
+    int previous = 0;
     const fs::path dir = root_ / "uploads" / upload_id;
     for (std::size_t i = 0; i < parts.size(); ++i) {
         const auto& [number, etag] = parts[i];
@@ -668,7 +668,7 @@ result<object_meta> store::complete_upload(
             );
         }
         previous = number;
-        const auto p = up->parts.find(number);
+        const auto p = up->parts.find(static_cast<std::uint32_t>(number));
         std::string want = etag;
         if (want.size() >= 2 && want.front() == '"' && want.back() == '"')
             want = want.substr(1, want.size() - 2);

@@ -14,6 +14,7 @@
 
 #include <scar/core/error.hpp>
 #include <scar/core/http.hpp>
+#include <scar/s3/xml.hpp>
 
 #include <atomic>
 #include <cstdint>
@@ -156,7 +157,7 @@ public:
     [[nodiscard]] result<object_meta> complete_upload(
         const std::string& bucket,
         const std::string& upload_id,
-        const std::vector<std::pair<std::uint32_t, std::string>>& parts
+        const std::vector<scar::s3::completed_part>& parts
     );
     [[nodiscard]] result<void> abort_upload(const std::string& bucket, const std::string& upload_id);
 

@@ -4,6 +4,8 @@
 // anything outside it. openat2(2) does it in the kernel; where that is missing (Linux
 // < 5.6, or seccomp-denied) a component-by-component walk with O_NOFOLLOW does the same.
 
+#include <scar/core/unique_fd.hpp>
+
 #include <string_view>
 #include <utility>
 
@@ -12,32 +14,7 @@
 
 namespace scar::image::detail {
 
-/// Owns a file descriptor.
-class unique_fd {
-public:
-    unique_fd() = default;
-    explicit unique_fd(int fd) noexcept : fd_(fd) {}
-    ~unique_fd() { reset(); }
-    unique_fd(unique_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    unique_fd& operator=(unique_fd&& o) noexcept {
-        if (this != &o) {
-            reset();
-            fd_ = std::exchange(o.fd_, -1);
-        }
-        return *this;
-    }
-    unique_fd(const unique_fd&) = delete;
-    unique_fd& operator=(const unique_fd&) = delete;
-    [[nodiscard]] int get() const noexcept { return fd_; }
-    [[nodiscard]] explicit operator bool() const noexcept { return fd_ >= 0; }
-    void reset(int fd = -1) noexcept {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = fd;
-    }
-
-private:
-    int fd_ = -1;
-};
+using scar::unique_fd;
 
 /// How symlinks met during resolution are treated.
 enum class resolve_mode {

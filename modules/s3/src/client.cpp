@@ -4,6 +4,7 @@
 #include <scar/core/encoding.hpp>
 #include <scar/s3/errors.hpp>
 #include <scar/s3/event.hpp>
+#include <scar/s3/xml.hpp>
 #include <scar/sigv4/signer.hpp>
 
 #include <pugixml.hpp>
@@ -15,14 +16,11 @@
 #include <future>
 #include <thread>
 
-#include "xml.hpp"
-
 namespace scar::s3 {
 namespace {
 
 constexpr std::uint64_t min_part_size = 5ULL << 20U;
 constexpr std::uint64_t max_parts = 10'000;
-constexpr std::size_t max_delete_batch = 1000;
 
 error invalid_parameter(std::string message) {
     return make_error("InvalidParameterValue", std::move(message));
@@ -366,9 +364,7 @@ bool client::uses_virtual_host(std::string_view bucket) const {
 result<void> client::create_bucket(std::string_view bucket) {
     auto req = impl_->make("PUT", bucket, {});
     if (impl_->opts.region != "us-east-1") {
-        req.body = std::string(detail::xml_declaration) + "<CreateBucketConfiguration xmlns=\"" +
-                   std::string(detail::s3_xmlns) + "\"><LocationConstraint>" + impl_->opts.region +
-                   "</LocationConstraint></CreateBucketConfiguration>";
+        req.body = xml::create_bucket_configuration(impl_->opts.region);
     }
     auto r = impl_->call(req, "CreateBucket " + s3_uri(bucket, {}));
     if (!r) return r.error();
@@ -549,15 +545,8 @@ result<put_result> client::impl::upload_parts(
     }
 
     // Complete.
-    std::string body = "<CompleteMultipartUpload xmlns=\"" + std::string(detail::s3_xmlns) + "\">";
-    for (const auto& p : done) {
-        body += "<Part><PartNumber>" + std::to_string(p.part_number) + "</PartNumber>";
-        detail::append_xml_element(body, "ETag", p.etag);
-        body += "</Part>";
-    }
-    body += "</CompleteMultipartUpload>";
     auto complete = make("POST", bucket, key, "uploadId=" + encoding::uri_encode(upload_id));
-    complete.body = std::move(body);
+    complete.body = xml::complete_multipart_upload(done);
     auto completed = call_xml(complete, "CompleteMultipartUpload");
     if (!completed) return abort_with(completed.error());
     return put_result{completed->child("CompleteMultipartUploadResult").child_value("ETag"), {}};
@@ -620,16 +609,9 @@ result<delete_result> client::delete_objects(
     bool quiet
 ) {
     delete_result out;
-    for (std::size_t first = 0; first < keys.size(); first += max_delete_batch) {
-        const auto chunk = keys.subspan(first, std::min(max_delete_batch, keys.size() - first));
-        std::string body = "<Delete xmlns=\"" + std::string(detail::s3_xmlns) + "\">";
-        if (quiet) body += "<Quiet>true</Quiet>";
-        for (const auto& k : chunk) {
-            body += "<Object>";
-            detail::append_xml_element(body, "Key", k);
-            body += "</Object>";
-        }
-        body += "</Delete>";
+    for (std::size_t first = 0; first < keys.size(); first += xml::max_delete_keys) {
+        const auto chunk = keys.subspan(first, std::min(xml::max_delete_keys, keys.size() - first));
+        std::string body = xml::delete_objects({{chunk.begin(), chunk.end()}, quiet});
         auto req = impl_->make("POST", bucket, {}, "delete=");
         // S3 requires an integrity header on DeleteObjects.
         req.headers.emplace_back("Content-MD5", content_md5(body));
@@ -789,15 +771,8 @@ result<put_result> client::complete_multipart_upload(
     std::string_view upload_id,
     std::span<const completed_part> parts
 ) {
-    std::string body = "<CompleteMultipartUpload xmlns=\"" + std::string(detail::s3_xmlns) + "\">";
-    for (const auto& p : parts) {
-        body += "<Part><PartNumber>" + std::to_string(p.part_number) + "</PartNumber>";
-        detail::append_xml_element(body, "ETag", p.etag);
-        body += "</Part>";
-    }
-    body += "</CompleteMultipartUpload>";
     auto req = impl_->make("POST", bucket, key, "uploadId=" + encoding::uri_encode(upload_id));
-    req.body = std::move(body);
+    req.body = xml::complete_multipart_upload(parts);
     auto doc = impl_->call_xml(req, "CompleteMultipartUpload " + s3_uri(bucket, key));
     if (!doc) return doc.error();
     return put_result{doc->child("CompleteMultipartUploadResult").child_value("ETag"), {}};

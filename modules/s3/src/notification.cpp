@@ -3,6 +3,7 @@
 #include <scar/core/crypto.hpp>
 #include <scar/core/encoding.hpp>
 #include <scar/s3/event.hpp>
+#include <scar/s3/xml.hpp>
 
 #include <pugixml.hpp>
 
@@ -10,22 +11,11 @@
 #include <set>
 #include <type_traits>
 
-#include "xml.hpp"
-
 namespace scar::s3 {
 namespace {
 
 error invalid_argument(std::string message) {
     return make_error("InvalidArgument", std::move(message), 400);
-}
-
-error malformed_xml(std::string_view detail) {
-    return make_error(
-        "MalformedXML",
-        "The XML you provided was not well-formed or did not validate against our published schema: " +
-            std::string(detail),
-        400
-    );
 }
 
 /// The same fields for every kind of destination, so parsing and checking are written once.
@@ -120,19 +110,19 @@ void append_rule(
     const std::string& suffix
 ) {
     b.append("<").append(element).append(">");
-    if (!id.empty()) detail::append_xml_element(b, "Id", id);
-    detail::append_xml_element(b, arn_element, arn);
-    for (const auto& e : events) detail::append_xml_element(b, "Event", e);
+    if (!id.empty()) xml::append_element(b, "Id", id);
+    xml::append_element(b, arn_element, arn);
+    for (const auto& e : events) xml::append_element(b, "Event", e);
     if (!prefix.empty() || !suffix.empty()) {
         b.append("<Filter><S3Key>");
         if (!prefix.empty()) {
             b.append("<FilterRule><Name>Prefix</Name>");
-            detail::append_xml_element(b, "Value", prefix);
+            xml::append_element(b, "Value", prefix);
             b.append("</FilterRule>");
         }
         if (!suffix.empty()) {
             b.append("<FilterRule><Name>Suffix</Name>");
-            detail::append_xml_element(b, "Value", suffix);
+            xml::append_element(b, "Value", suffix);
             b.append("</FilterRule>");
         }
         b.append("</S3Key></Filter>");
@@ -208,14 +198,14 @@ result<notification_config> parse_notification_xml(std::string_view xml) {
     pugi::xml_document doc;
     const auto flags = (pugi::parse_default & ~pugi::parse_eol) | pugi::parse_ws_pcdata_single;
     if (const auto parsed = doc.load_buffer(xml.data(), xml.size(), flags); !parsed) {
-        return malformed_xml(
+        return xml::malformed(
             std::string(parsed.description()) + " at offset " + std::to_string(parsed.offset) +
             "; send a NotificationConfiguration document"
         );
     }
     const auto root = doc.document_element();
     if (std::string_view(root.name()) != "NotificationConfiguration") {
-        return malformed_xml(
+        return xml::malformed(
             "the root element is <" + std::string(root.name()) + ">, expected <NotificationConfiguration>"
         );
     }
@@ -241,7 +231,7 @@ result<notification_config> parse_notification_xml(std::string_view xml) {
         } else if (name == "EventBridgeConfiguration") {
             c.event_bridge = true;
         } else {
-            return malformed_xml(
+            return xml::malformed(
                 "unexpected element <" + std::string(name) +
                 "> in <NotificationConfiguration>; allowed are TopicConfiguration, QueueConfiguration, "
                 "LambdaFunctionConfiguration (or CloudFunctionConfiguration) and EventBridgeConfiguration"
@@ -253,8 +243,8 @@ result<notification_config> parse_notification_xml(std::string_view xml) {
 }
 
 std::string to_xml(const notification_config& c) {
-    std::string b(detail::xml_declaration);
-    b.append("<NotificationConfiguration xmlns=\"").append(detail::s3_xmlns).append("\">");
+    std::string b(xml::declaration);
+    b.append("<NotificationConfiguration xmlns=\"").append(xml::namespace_uri).append("\">");
     for (const auto& r : c.topics)
         append_rule(b, "TopicConfiguration", "Topic", r.id, r.arn, r.events, r.prefix, r.suffix);
     for (const auto& r : c.queues)

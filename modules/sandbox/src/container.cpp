@@ -1,6 +1,7 @@
 #include "scar/sandbox/container.hpp"
 
 #include <scar/core/log.hpp>
+#include <scar/core/unique_fd.hpp>
 
 #include <algorithm>
 #include <array>
@@ -42,28 +43,7 @@ constexpr std::size_t spawn_stack_size = 64 * 1024;
 // container, also when several start at once; the caller never touches (or faults in) it.
 alignas(64) char spawn_stack[spawn_stack_size];
 
-class unique_fd {
-public:
-    unique_fd() = default;
-    explicit unique_fd(int fd) noexcept : fd_(fd) {}
-    unique_fd(unique_fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-    unique_fd& operator=(unique_fd&& o) noexcept {
-        if (this != &o) reset(std::exchange(o.fd_, -1));
-        return *this;
-    }
-    unique_fd(const unique_fd&) = delete;
-    unique_fd& operator=(const unique_fd&) = delete;
-    ~unique_fd() { reset(); }
-    [[nodiscard]] int get() const noexcept { return fd_; }
-    [[nodiscard]] bool valid() const noexcept { return fd_ >= 0; }
-    void reset(int fd = -1) noexcept {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = fd;
-    }
-
-private:
-    int fd_ = -1;
-};
+using scar::unique_fd;
 
 std::string errno_text(int err) {
     return std::strerror(err);

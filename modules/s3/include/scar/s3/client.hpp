@@ -37,6 +37,7 @@
 #include <scar/core/error.hpp>
 #include <scar/core/http.hpp>
 #include <scar/s3/notification.hpp>
+#include <scar/s3/xml.hpp>
 
 #include <chrono>
 #include <cstdint>
@@ -188,12 +189,6 @@ struct delete_result {
     };
     std::vector<std::string> deleted;  ///< empty in quiet mode
     std::vector<failure> errors;
-};
-
-/// A completed part of a multipart upload.
-struct completed_part {
-    int part_number = 0;
-    std::string etag;
 };
 
 struct copy_options {
