@@ -43,6 +43,13 @@ int main(int argc, char** argv) {
            "as long)"
     )
         ->capture_default_str();
+    long apigw_timeout_ms = 29'000;
+    app.add_option(
+           "--apigw-timeout-ms",
+           apigw_timeout_ms,
+           "API Gateway's integration timeout: a function slower than this gets the caller a 504 (AWS: 29000)"
+    )
+        ->capture_default_str();
     app.add_flag("--no-fsync", no_fsync, "do not fsync writes (faster; an OS crash may lose recent writes)");
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error (or SCAR_LOG_LEVEL)");
     CLI11_PARSE(app, argc, argv);
@@ -70,6 +77,7 @@ int main(int argc, char** argv) {
     o.credentials = {{access_key, secret_key, "", "command line"}};
     o.fsync = !no_fsync;
     o.lambda_retry_delay = std::chrono::milliseconds(retry_delay_ms);
+    o.apigw_integration_timeout = std::chrono::milliseconds(apigw_timeout_ms);
 
     scar::emulator::server server(o);
     if (auto ok = server.start(); !ok) {

@@ -62,8 +62,8 @@ net::awaitable<void> router::handle(exchange& ex) {
     ex.set_header("Date", http_date(now_ms()));
     ex.set_header("Server", "scar-emulator");
 
-    for (const auto& [prefix, handler] : open_routes_) {
-        if (ex.path.starts_with(prefix)) {
+    for (const auto& [match, handler] : open_routes_) {
+        if (match(ex)) {
             co_await handler(ex);
             co_return;
         }

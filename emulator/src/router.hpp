@@ -22,7 +22,19 @@ public:
     /// Requests under `prefix` go to `handler` without authentication (the Lambda Runtime
     /// API, which AWS serves inside the execution environment, unsigned).
     void add_unauthenticated(std::string prefix, std::function<net::awaitable<void>(exchange&)> handler) {
-        open_routes_.emplace_back(std::move(prefix), std::move(handler));
+        open_routes_.emplace_back(
+            [prefix = std::move(prefix)](const exchange& ex) { return ex.path.starts_with(prefix); },
+            std::move(handler)
+        );
+    }
+
+    /// Requests `match` accepts go to `handler` without authentication (API Gateway's invoke
+    /// URLs, public as on AWS). Checked in the order added, before the signed services.
+    void add_unauthenticated_if(
+        std::function<bool(const exchange&)> match,
+        std::function<net::awaitable<void>(exchange&)> handler
+    ) {
+        open_routes_.emplace_back(std::move(match), std::move(handler));
     }
 
     /// Handles one request: the response is left on `ex`.
@@ -37,7 +49,9 @@ private:
 
     sigv4::verifier verifier_;
     std::vector<std::shared_ptr<service>> services_;
-    std::vector<std::pair<std::string, std::function<net::awaitable<void>(exchange&)>>> open_routes_;
+    std::vector<
+        std::pair<std::function<bool(const exchange&)>, std::function<net::awaitable<void>(exchange&)>>>
+        open_routes_;
 };
 
 }  // namespace scar::emulator

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "apigw/service.hpp"
 #include "ecr/service.hpp"
 #include "lambda/service.hpp"
 #include "logs/service.hpp"
@@ -404,6 +405,15 @@ result<void> server::start() {
     m.routes->add(m.lambda);
     m.routes->add_unauthenticated("/_runtime/", [svc = m.lambda.get()](exchange& ex) {
         return svc->handle_runtime(ex);
+    });
+    auto apigw_svc = apigw::service::open(
+        {m.opts.data_dir / "apigateway", m.opts.region, m.opts.account, m.opts.apigw_integration_timeout},
+        m.lambda
+    );
+    if (!apigw_svc) return apigw_svc.error();
+    m.routes->add(*apigw_svc);
+    m.routes->add_unauthenticated_if(&apigw::service::is_invoke, [svc = *apigw_svc](exchange& ex) {
+        return svc->handle_invoke(ex);
     });
     // S3 notifications to functions become asynchronous invocations.
     (*s3)->add_sink([svc = m.lambda.get()](const s3_notification& n) {

@@ -57,6 +57,8 @@ struct invocation {
     std::int64_t deadline_ms = 0;
     std::int64_t start_ms = 0;
     std::string log;  ///< this invocation's log text, for LogType=Tail
+    /// Logged right after START (API Gateway's line for the request).
+    std::string note;
     done_channel done;
     std::atomic<bool> finished{false};
 };
@@ -1655,6 +1657,51 @@ net::awaitable<void> service::invoke(exchange& ex, const std::string& name) {
     ex.response_body = std::move(out.body);
 }
 
+net::awaitable<result<outcome>> service::invoke_sync(
+    const std::string& name_or_arn,
+    std::string payload,
+    std::string log_line
+) {
+    auto fn = find(name_or_arn);
+    if (!fn) co_return fn.error();
+    if (payload.size() > max_sync_payload) {
+        co_return make_error(
+            "RequestEntityTooLargeException",
+            "Request must be smaller than 6291456 bytes for the InvokeFunction operation",
+            413
+        );
+    }
+    boost::system::error_code jec;
+    (void)json::parse(payload, jec);
+    if (jec) {
+        co_return make_error(
+            "InvalidRequestContentException",
+            "Could not parse request body into json: " + jec.message(),
+            400
+        );
+    }
+    {
+        const std::lock_guard lock(mutex_);
+        if ((*fn)->state != "Active") {
+            co_return make_error(
+                "ResourceConflictException",
+                "The operation cannot be performed at this time. The function is currently in the "
+                "following state: " +
+                    (*fn)->state,
+                409
+            );
+        }
+    }
+    auto inv = std::make_shared<invocation>(co_await net::this_coro::executor, uuid(), std::move(payload));
+    inv->arn = (*fn)->arn;
+    inv->note = std::move(log_line);
+    try {
+        co_return co_await run(*fn, inv, nullptr);
+    } catch (const aws_exception& e) {
+        co_return e.err();
+    }
+}
+
 void service::dead_letter(const std::string& function_name, const std::string& payload) {
     const std::string line =
         json::serialize(
@@ -1875,6 +1922,7 @@ net::awaitable<void> service::handle_runtime(exchange& ex) {
         }
         (void)cold;
         log(env, "START RequestId: " + inv->id + " Version: $LATEST");
+        if (!inv->note.empty()) log(env, inv->note);
         ex.set_header("Lambda-Runtime-Aws-Request-Id", inv->id);
         ex.set_header("Lambda-Runtime-Deadline-Ms", std::to_string(inv->deadline_ms));
         ex.set_header("Lambda-Runtime-Invoked-Function-Arn", inv->arn);

@@ -85,6 +85,18 @@ public:
     /// Invokes asynchronously (S3 notifications); false when the function does not exist.
     bool invoke_event(const std::string& function_arn_or_name, std::string payload);
 
+    /// Invokes synchronously for a caller inside the emulator (API Gateway): the function's
+    /// answer (`function_error` set when it failed or timed out), or Lambda's error:
+    /// ResourceNotFoundException, ResourceConflictException (not Active),
+    /// RequestEntityTooLargeException (over 6 MB), InvalidRequestContentException (not
+    /// JSON), TooManyRequestsException. `log_line`, when not empty, is written to the
+    /// function's log right after the invocation's START line.
+    net::awaitable<result<outcome>> invoke_sync(
+        const std::string& name_or_arn,
+        std::string payload,
+        std::string log_line = {}
+    );
+
     /// Delivers the events queued before the last stop (call once serving).
     void resume_queue();
 

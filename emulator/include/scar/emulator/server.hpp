@@ -48,6 +48,9 @@ struct options {
     /// Lambda: delay before the first retry of a failed asynchronous invocation (AWS waits
     /// about a minute; tests shorten it).
     std::chrono::milliseconds lambda_retry_delay{60'000};
+    /// API Gateway: the longest an integration may take before the caller gets 504 (AWS:
+    /// 29 s; tests shorten it).
+    std::chrono::milliseconds apigw_integration_timeout{29'000};
 };
 
 /// One S3 event notification: a change that matched a bucket's notification configuration,
