@@ -327,17 +327,6 @@ TEST_F(Supervisor, PayloadBecomesTheInputFile) {
     EXPECT_EQ(decoded_body(body_of(r)), R"({"n": 1})");
 }
 
-TEST_F(Supervisor, BatchModeIsNotYetAvailableInLambda) {
-    auto s = settings();
-    s.function.mode = scar::config::execution_mode::batch;
-    s.function.init_script = script("true\n");
-    const auto r = sv::supervisor(s).handle({"r", "{}", std::nullopt});
-    EXPECT_EQ(r.error_type, "NotImplemented");
-    EXPECT_NE(r.error_message.find("Batch issue"), std::string::npos);
-    s.where = sv::platform::binary;  // inside the Batch job it runs
-    EXPECT_TRUE(sv::supervisor(s).handle({"r", "{}", std::nullopt}).ok);
-}
-
 TEST_F(Supervisor, FolderMarkerNeedsNoWork) {
     auto s = settings();
     s.function.init_script = script("echo ran\n");

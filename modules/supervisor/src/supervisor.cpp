@@ -1,5 +1,6 @@
 #include "scar/supervisor/supervisor.hpp"
 
+#include <scar/batch/client.hpp>
 #include <scar/core/encoding.hpp>
 #include <scar/core/log.hpp>
 #include <scar/s3/event.hpp>
@@ -131,7 +132,63 @@ json::object response_headers(
     return h;
 }
 
+/// AWS Batch accepts SubmitJob requests of at most 30 KiB; the event travels in one variable.
+constexpr std::size_t delegated_event_limit = 24 * 1024;
+
+/// The value of `name` in an environment list ("NAME=value"), or "".
+std::string env_value(const std::vector<std::string>& env, std::string_view name) {
+    for (const auto& e : env)
+        if (e.size() > name.size() && e.starts_with(name) && e[name.size()] == '=')
+            return e.substr(name.size() + 1);
+    return {};
+}
+
 }  // namespace
+
+std::string delegated_message(std::string_view function, std::string_view job_id) {
+    return "Job delegated to batch. Check batch logs with: scar log -n " + std::string(function) + " -ri " +
+           std::string(job_id);
+}
+
+result<std::string> supervisor::delegate(const invocation& inv, std::string_view script) const {
+    const auto& fn = settings_.function;
+    const std::string what = "while delegating the event to AWS Batch (job queue '" + fn.name + "')";
+    if (fn.name.empty()) {
+        return make_error(
+            "ConfigInvalid",
+            "the function has no name to find its Batch job queue and definition by; deploy it with scar"
+        );
+    }
+    if (inv.payload.size() > delegated_event_limit) {
+        return make_error(
+            "RequestEntityTooLarge",
+            what + ": the event has " + std::to_string(inv.payload.size()) +
+                " bytes, more than the 24 KiB that fit in a Batch job's EVENT variable (SubmitJob takes 30 "
+                "KiB); "
+                "send large data through S3 instead"
+        );
+    }
+    batch::submit_job_request req;
+    req.name = req.queue = req.definition = fn.name;
+    req.environment["EVENT"] = inv.payload;
+    req.environment["AWS_LAMBDA_REQUEST_ID"] = inv.request_id;
+    if (!script.empty()) req.environment["SCRIPT"] = encoding::base64_encode(script);
+    std::string memory = env_value(settings_.base_env, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE");
+    if (memory.empty()) memory = std::to_string(fn.memory_mb);
+    req.environment["CONTEXT"] = json::serialize(json::object{
+        {"function_name", fn.name},
+        {"memory_limit_in_mb", memory},
+        {"aws_request_id", inv.request_id},
+        {"log_group_name", settings_.log_group},
+        {"log_stream_name", settings_.log_stream}});
+    auto ep = batch::resolve_endpoint(settings_.aws);
+    if (!ep) return ep.error().wrap(what);
+    batch::client b(std::move(*ep));
+    auto job = b.submit_job(req);
+    if (!job) return job.error().wrap(what);
+    log::info("invocation ", inv.request_id, ": delegated to AWS Batch as job ", job->id);
+    return job->id;
+}
 
 std::string scar_response(
     std::string_view request_id,
@@ -239,13 +296,23 @@ reply supervisor::handle(const invocation& inv) const {
     if (!ev) return failed(ev.error());
     rep.kind = ev->kind;
     log::info("invocation ", inv.request_id, ": ", to_string(ev->kind), " event");
+    const auto delegated = [&](std::string job) {
+        rep.body = scar_response(
+            inv.request_id,
+            settings_.log_group,
+            settings_.log_stream,
+            delegated_message(fn.name, job)
+        );
+        rep.delegated_job = std::move(job);
+        rep.times.replied = steady::now();
+        return rep;
+    };
+    const std::string event_script = ev->kind == event_kind::script ? ev->script : std::string();
     if (settings_.where == platform::lambda && fn.mode == config::execution_mode::batch) {
-        return failed(make_error(
-            "NotImplemented",
-            "the function's execution_mode is 'batch', which sends every event to AWS Batch; "
-            "scar-supervisor cannot delegate to Batch yet (it lands with the Batch issue); use "
-            "execution_mode 'lambda' meanwhile"
-        ));
+        // Lambda only dispatches: the job downloads, runs and uploads.
+        auto job = delegate(inv, event_script);
+        if (!job) return failed(job.error());
+        return delegated(std::move(*job));
     }
 
     auto dir = make_work_dir(settings_.temp_root, inv.request_id);
@@ -411,6 +478,24 @@ reply supervisor::handle(const invocation& inv) const {
         outcome->stdout_truncated ? " (stdout truncated in the response)" : ""
     );
 
+    if (outcome->how == command_outcome::ending::timed_out && settings_.where == platform::lambda &&
+        fn.mode == config::execution_mode::lambda_batch) {
+        // The job starts again from the event: what this run left is not uploaded (SCAR did).
+        log::warn(
+            "the script ran out of time in Lambda (",
+            seconds_text(budget),
+            "); delegating the event to AWS Batch"
+        );
+        auto job = delegate(inv, event_script);
+        rep.outcome = std::move(*outcome);
+        if (!job) {
+            return failed(job.error().wrap(
+                "the script timed out after " + seconds_text(budget) + " and could not be delegated"
+            ));
+        }
+        return delegated(std::move(*job));
+    }
+
     // Outputs, whatever became of the script.
     std::vector<output_file> files;
     if (auto listed = list_output_files(output_dir)) {
@@ -449,11 +534,6 @@ reply supervisor::handle(const invocation& inv) const {
             "the script ran for " + seconds_text(budget) + " (the time left minus timeout_threshold " +
             std::to_string(fn.timeout_threshold_s) + " s) and was killed with its process group; " +
             uploads_text + ". Raise the function's timeout or make the script faster";
-        if (fn.mode == config::execution_mode::lambda_batch) {
-            msg +=
-                ". execution_mode 'lambda-batch' would now delegate the event to AWS Batch, which "
-                "scar-supervisor cannot do yet (it lands with the Batch issue)";
-        }
         problem = make_error("ScriptTimedOut", msg);
     } else if (!outcome->succeeded()) {
         std::string msg = "the script " + describe(*outcome) + "; " + uploads_text;

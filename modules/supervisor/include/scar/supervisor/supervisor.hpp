@@ -23,8 +23,19 @@
 /// `AWS_LAMBDA_REQUEST_ID`, `INSTANCE_IP`, and `CONT_VAR_<name>` for each API Gateway query
 /// parameter (characters other than letters, digits and '_' in the name become '_').
 ///
+/// Batch delegation (in Lambda only; inside a Batch job every mode runs the steps above):
+/// with execution_mode `batch` step 1 is followed by SubmitJob to the job queue and job
+/// definition named after the function, with `EVENT` (the payload), `CONTEXT` (JSON:
+/// function_name, memory_limit_in_mb, aws_request_id, log_group_name, log_stream_name),
+/// `AWS_LAMBDA_REQUEST_ID` and, for a `script` event, `SCRIPT` (base64) as environment
+/// overrides; the answer is SCAR's response whose body is `delegated_message`. With
+/// `lambda-batch` the script runs here, and when it is killed at the threshold the event is
+/// delegated the same way (nothing of the killed run is uploaded). The Batch endpoint and
+/// credentials are those of `settings::aws` (`AWS_ENDPOINT_URL_BATCH`, `AWS_ENDPOINT_URL`, …).
+///
 /// Errors the caller sees (function errors, `reply::error_type`): `InvalidEvent`;
-/// `NotImplemented` (execution_mode batch: Batch delegation lands with the Batch issue);
+/// Batch's codes (`ClientException`, …), `NetworkError` and `RequestEntityTooLarge` (an
+/// event over 24 KiB) while delegating;
 /// S3's codes (`NoSuchKey`, `NoSuchBucket`, `AccessDenied`…) and `NetworkError` while
 /// downloading the input or uploading outputs; `ScriptNotRunnable`; `NothingToRun`;
 /// `ScriptFailed` (non-zero exit or killed: exit code and the tail of stderr);
@@ -116,6 +127,8 @@ struct reply {
     event_kind kind = event_kind::payload;
     std::optional<command_outcome> outcome;
     std::vector<upload_report> uploads;
+    /// The Batch job the event was delegated to, if it was.
+    std::optional<std::string> delegated_job;
     timings times;
 };
 
@@ -141,9 +154,16 @@ public:
     [[nodiscard]] result<s3::client> make_client(const std::string& provider) const;
 
 private:
+    /// Submits the invocation as a Batch job (see the file comment); its id.
+    [[nodiscard]] result<std::string> delegate(const invocation& inv, std::string_view script) const;
+
     settings settings_;
     std::string instance_ip_;
 };
+
+/// "Job delegated to batch. Check batch logs with: scar log -n <function> -ri <job id>",
+/// SCAR's answer to a delegated invocation.
+[[nodiscard]] std::string delegated_message(std::string_view function, std::string_view job_id);
 
 /// SCAR's response: `{"statusCode":200,"headers":{"amz-lambda-request-id",
 /// "amz-log-group-name","amz-log-stream-name"},"body":base64(stdout),"isBase64Encoded":true}`.
