@@ -53,6 +53,7 @@ int run_ls(const ls_flags& f) {
                 {"image", s.image},
                 {"memory", s.memory_mb},
                 {"timeout", s.timeout_s},
+                {"mode", s.mode},
                 {"inputs", inputs},
                 {"api_url", s.api_url}});
         }
@@ -60,13 +61,14 @@ int run_ls(const ls_flags& f) {
         return 0;
     }
     std::cout << std::left << std::setw(24) << "NAME" << std::setw(8) << "MEMORY" << std::setw(9) << "TIMEOUT"
-              << std::setw(32) << "IMAGE"
+              << std::setw(14) << "MODE" << std::setw(32) << "IMAGE"
               << "INPUTS\n";
     for (const auto& s : fns) {
         std::string inputs;
         for (const auto& i : s.inputs) inputs += (inputs.empty() ? "" : " ") + i;
         std::cout << std::left << std::setw(24) << s.name << std::setw(8) << s.memory_mb << std::setw(9)
-                  << s.timeout_s << std::setw(32) << s.image << (inputs.empty() ? "-" : inputs) << "\n";
+                  << s.timeout_s << std::setw(14) << s.mode << std::setw(32) << s.image
+                  << (inputs.empty() ? "-" : inputs) << "\n";
     }
     return 0;
 }

@@ -1,6 +1,7 @@
 #include "scar/deploy/deploy.hpp"
 
 #include <scar/core/log.hpp>
+#include <scar/deploy/api.hpp>
 #include <scar/image/build.hpp>
 #include <scar/image/pull.hpp>
 #include <scar/image/reference.hpp>
@@ -18,7 +19,9 @@
 #include <set>
 #include <sstream>
 
+#include "api_resources.hpp"
 #include "aws_json.hpp"
+#include "batch_resources.hpp"
 
 namespace scar::deploy {
 namespace {
@@ -203,6 +206,7 @@ std::map<std::string, std::string> function_environment(const config::function_d
         inputs += "s3://" + in.path();
     }
     if (!inputs.empty()) env[std::string(env_inputs)] = inputs;
+    if (detail::uses_batch(fn)) env[std::string(env_mode)] = config::to_string(fn.mode);
     return env;
 }
 
@@ -361,7 +365,7 @@ result<target> resolve_target(const target_options& o) {
     t.local = !o.local_endpoint.empty();
     if (t.local) {
         t.region = o.region.empty() ? "us-east-1" : o.region;
-        t.lambda_url = t.s3_url = t.logs_url = t.ecr_url = o.local_endpoint;
+        t.lambda_url = t.s3_url = t.logs_url = t.ecr_url = t.batch_url = o.local_endpoint;
         auto creds = aws::load_credentials(o.sources);
         if (creds && !creds->access_key_id.empty()) {
             t.credentials = *creds;
@@ -383,7 +387,8 @@ result<target> resolve_target(const target_options& o) {
          {std::pair<std::string_view, std::string*>{"Lambda", &t.lambda_url},
           {"S3", &t.s3_url},
           {"CloudWatch Logs", &t.logs_url},
-          {"ECR", &t.ecr_url}}) {
+          {"ECR", &t.ecr_url},
+          {"Batch", &t.batch_url}}) {
         auto u = aws::endpoint_url(src, service, t.region);
         if (!u) return u.error();
         *url = *u;
@@ -403,6 +408,7 @@ result<deployed> init(
         if (o.on_step) o.on_step(what);
     };
     const auto failed = [](std::string_view what, const error& e) { return e.wrap(std::string(what)); };
+    if (auto ok = detail::check_batch_config(t, fn); !ok) return ok.error();
     rollback undo;
     deployed out;
     out.log_group = log_group_of(fn.name);
@@ -450,6 +456,15 @@ result<deployed> init(
         if (!kept) return failed("setting the retention of " + out.log_group, kept.error());
     }
 
+    std::string api_id;
+    if (fn.api_gateway && !fn.api_gateway->name.empty()) {
+        step("creating REST API " + fn.api_gateway->name);
+        auto made = detail::create_api(t, fn);
+        if (!made) return failed("creating REST API '" + fn.api_gateway->name + "'", made.error());
+        api_id = *made;
+        undo.add("REST API " + api_id, [&t, api_id] { (void)detail::delete_api(t, api_id); });
+    }
+
     step("creating function " + fn.name);
     lambda::create_function_request cf;
     cf.name = fn.name;
@@ -466,6 +481,7 @@ result<deployed> init(
     cf.timeout_s = fn.timeout_s;
     cf.ephemeral_mb = fn.ephemeral_storage_mb;
     cf.environment = function_environment(fn);
+    if (!api_id.empty()) cf.environment.merge(detail::api_environment(fn, api_id));
     auto created = lambda.create_function(cf);
     if (!created) return failed("creating function '" + fn.name + "'", created.error());
     out.function_arn = created->arn;
@@ -474,6 +490,18 @@ result<deployed> init(
         return failed("waiting for function '" + fn.name + "' to become active", active.error());
 
     if (auto ok = wire_storage(t, fn, out, lambda, undo, step); !ok) return ok.error();
+    if (!api_id.empty()) {
+        step("wiring REST API " + api_id + " to function " + fn.name);
+        if (auto ok = detail::wire_api(t, fn, api_id, out.function_arn); !ok)
+            return failed("wiring REST API " + api_id + " to function '" + fn.name + "'", ok.error());
+    }
+    if (detail::uses_batch(fn)) {
+        const auto add = [&undo](std::string what, std::function<void()> f) {
+            undo.add(std::move(what), std::move(f));
+        };
+        if (auto ok = detail::create_batch_resources(t, fn, defs, *uri, out.function_arn, add, step); !ok)
+            return ok.error();
+    }
     undo.commit();
     return out;
 }
@@ -523,6 +551,7 @@ result<deployed> update(
     u.ephemeral_mb = fn.ephemeral_storage_mb;
     u.description = fn.description;
     u.environment = function_environment(fn);
+    detail::keep_api_environment(current->environment, *u.environment);
     if (auto ok = lambda.update_configuration(fn.name, u); !ok)
         return ok.error().wrap("updating the configuration");
     if (auto ok = lambda.wait_active(fn.name); !ok) return ok.error();
@@ -544,6 +573,10 @@ result<deployed> update(
     });
     removal gone;
     if (auto ok = unwire(t, out.function_arn, dropped, gone); !ok) return ok.error();
+    if (detail::uses_batch(fn) || current->environment.contains(std::string(env_mode))) {
+        if (auto ok = detail::update_batch_resources(t, fn, defs, *uri, out.function_arn, step); !ok)
+            return ok.error();
+    }
     return out;
 }
 
@@ -560,6 +593,11 @@ result<removal> remove(const target& t, const std::string& name) {
         return fn.error().wrap("reading function '" + name + "'");
     }
     if (auto ok = unwire(t, arn, buckets, out); !ok) return ok.error();
+    if (const auto api = fn ? detail::recorded_api(fn->environment) : std::string(); !api.empty()) {
+        auto gone = detail::delete_api(t, api);
+        if (!gone) return gone.error().wrap("deleting REST API " + api);
+        (*gone ? out.removed : out.absent).push_back("REST API " + api);
+    }
 
     if (fn) {
         if (auto ok = lambda.delete_function(name); !ok && ok.error().code != "ResourceNotFoundException")
@@ -567,6 +605,15 @@ result<removal> remove(const target& t, const std::string& name) {
         out.removed.push_back("function " + name);
     } else {
         out.absent.push_back("function " + name);
+    }
+
+    // Batch resources: those of a function deployed in a Batch mode, or left by one whose
+    // function is already gone (then a target without Batch is no error).
+    if (!fn || fn->environment.contains(std::string(env_mode))) {
+        if (auto ok = detail::remove_batch_resources(t, name, out); !ok) {
+            if (fn) return ok.error();
+            log::debug("no Batch resources of ", name, " checked: ", ok.error().what());
+        }
     }
 
     const auto group = log_group_of(name);
@@ -602,30 +649,32 @@ result<std::vector<function_summary>> list(const target& t) {
         s.memory_mb = f.memory_mb;
         s.timeout_s = f.timeout_s;
         s.inputs = recorded_inputs(f.environment);
+        s.api_url = api_url(t, f.environment);
+        if (const auto m = f.environment.find(std::string(env_mode)); m != f.environment.end())
+            s.mode = m->second;
         out.push_back(std::move(s));
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
     return out;
 }
 
-result<std::vector<log_line>> logs(const target& t, const std::string& name, const std::string& request_id) {
+namespace {
+
+/// Every event of `group` (of `stream` only, when given), oldest first.
+result<std::vector<log_line>> log_events(
+    const target& t,
+    const std::string& group,
+    const std::string& stream
+) {
     auto svc = logs_of(t);
     std::vector<log_line> all;
     std::string next;
     do {
-        json::object req{{"logGroupName", log_group_of(name)}};
+        json::object req{{"logGroupName", group}};
+        if (!stream.empty()) req["logStreamNames"] = json::array{stream};
         if (!next.empty()) req["nextToken"] = next;
         auto page = svc.call("FilterLogEvents", req);
-        if (!page) {
-            if (page.error().code == "ResourceNotFoundException")
-                return make_error(
-                    "ResourceNotFoundException",
-                    "function '" + name + "' has no log yet (no log group " + log_group_of(name) +
-                        "); it is made by scar init and filled by invocations",
-                    404
-                );
-            return page.error();
-        }
+        if (!page) return page.error();
         for (const auto& e : page->at("events").as_array()) {
             log_line l;
             if (const auto* ts = e.as_object().if_contains("timestamp"); ts != nullptr && ts->is_int64())
@@ -640,6 +689,35 @@ result<std::vector<log_line>> logs(const target& t, const std::string& name, con
     std::stable_sort(all.begin(), all.end(), [](const log_line& a, const log_line& b) {
         return a.timestamp_ms < b.timestamp_ms;
     });
+    return all;
+}
+
+}  // namespace
+
+result<std::optional<job_log>> batch_job_log(const target& t, const std::string& job_id) {
+    auto job = detail::describe_job(t, job_id);
+    if (!job || !*job) return job;
+    if (!(*job)->log_stream.empty()) {
+        auto lines = log_events(t, "/aws/batch/job", (*job)->log_stream);
+        if (!lines && lines.error().code != "ResourceNotFoundException") return lines.error();
+        if (lines) (*job)->lines = std::move(*lines);
+    }
+    return job;
+}
+
+result<std::vector<log_line>> logs(const target& t, const std::string& name, const std::string& request_id) {
+    auto found = log_events(t, log_group_of(name), {});
+    if (!found) {
+        if (found.error().code == "ResourceNotFoundException")
+            return make_error(
+                "ResourceNotFoundException",
+                "function '" + name + "' has no log yet (no log group " + log_group_of(name) +
+                    "); it is made by scar init and filled by invocations",
+                404
+            );
+        return found.error();
+    }
+    auto all = std::move(*found);
     if (request_id.empty()) return all;
 
     const std::string start = "START RequestId: " + request_id;

@@ -35,6 +35,7 @@ struct target {
     std::string s3_url;      ///< empty: AWS's
     std::string logs_url;
     std::string ecr_url;
+    std::string batch_url;
     /// The role functions get when their definition names none (the emulator accepts any).
     std::string default_role;
 };
@@ -77,8 +78,10 @@ struct deployed {
 /// configuration and script) and pushes it to the target's ECR; creates the log group with
 /// its retention, the function, the input and output buckets (and folders), the permission
 /// for S3 to invoke it, and merges a notification rule into each input bucket's
-/// configuration (other rules stay). A failed step rolls back what this call created; the
-/// error names the step.
+/// configuration (other rules stay). For execution_mode batch and lambda-batch it also creates
+/// the Batch compute environment, job queue and job definition named after the function
+/// (`ConfigInvalid` first when AWS would need subnets or security groups that are missing).
+/// A failed step rolls back what this call created; the error names the step.
 [[nodiscard]] result<deployed> init(
     const target& t,
     const config::function_definition& fn,
@@ -89,8 +92,9 @@ struct deployed {
 /// Brings a deployed function in line with its definition: rebuilds and pushes its image
 /// (the code is updated only when the image changed), updates memory, timeout, ephemeral
 /// storage, description and variables, the log retention, and the triggers (new inputs
-/// wired, inputs no longer defined unwired). `ResourceNotFoundException` when the function
-/// was never deployed (`scar init` it).
+/// wired, inputs no longer defined unwired), and the Batch resources (a new job definition
+/// revision when it changed; made or removed when the mode changed). `ResourceNotFoundException` when the
+/// function was never deployed (`scar init` it).
 [[nodiscard]] result<deployed> update(
     const target& t,
     const config::function_definition& fn,
@@ -105,7 +109,8 @@ struct removal {
 };
 
 /// Takes a function down: its notification rules on its input buckets, the function (and
-/// with it its permissions), the log group, the ECR repository. Buckets and their objects
+/// with it its permissions), the log group, the ECR repository, and its Batch job definitions,
+/// job queue and compute environment (disabled first, as AWS requires). Buckets and their objects
 /// stay, as in SCAR. Robust when pieces are already gone; an error only for a failure that
 /// leaves something behind.
 [[nodiscard]] result<removal> remove(const target& t, const std::string& name);
@@ -117,7 +122,8 @@ struct function_summary {
     int memory_mb = 0;
     int timeout_s = 0;
     std::vector<std::string> inputs;  ///< "bucket/folder"
-    std::string api_url;              ///< empty until API Gateway lands
+    std::string api_url;              ///< the invoke URL of its API Gateway endpoint, if any
+    std::string mode = "lambda";      ///< execution_mode: lambda, batch, lambda-batch
 };
 
 /// Functions deployed by scar (recognised by their `SCAR_*` variables).
@@ -139,6 +145,19 @@ struct log_line {
     const std::string& request_id = {}
 );
 
+/// A Batch job and its log, as `scar log -ri <job id>` shows them.
+struct job_log {
+    std::string job_id;
+    std::string status;  ///< SUBMITTED … RUNNING, SUCCEEDED, FAILED
+    std::string status_reason;
+    std::string log_stream;  ///< in `/aws/batch/job`; empty before the job started
+    std::vector<log_line> lines;
+};
+
+/// The Batch job `job_id` (DescribeJobs) and its log stream's lines (FilterLogEvents on
+/// `/aws/batch/job`); nullopt when Batch does not know the id (a Lambda request id).
+[[nodiscard]] result<std::optional<job_log>> batch_job_log(const target& t, const std::string& job_id);
+
 /// The input folders ("bucket/folder") scar recorded in a deployed function's environment
 /// (`SCAR_INPUTS`); empty for a function without inputs or not deployed by scar.
 [[nodiscard]] std::vector<std::string> recorded_inputs(const std::map<std::string, std::string>& environment);
@@ -146,5 +165,7 @@ struct log_line {
 /// Names of the environment variables scar sets on every function it deploys.
 inline constexpr std::string_view env_image = "SCAR_IMAGE";    ///< the user's image
 inline constexpr std::string_view env_inputs = "SCAR_INPUTS";  ///< "s3://b/f s3://b2"
+/// execution_mode, set when it is batch or lambda-batch (the function has Batch resources).
+inline constexpr std::string_view env_mode = "SCAR_EXECUTION_MODE";
 
 }  // namespace scar::deploy
