@@ -25,6 +25,9 @@ void add_ls(CLI::App& app);
 /// `scar run`: invoke a function directly (script, container arguments, input files).
 void add_run(CLI::App& app);
 
+/// `scar invoke`: call a function through its API Gateway endpoint.
+void add_invoke(CLI::App& app);
+
 /// `scar log`: a function's log, or one request's.
 void add_log(CLI::App& app);
 

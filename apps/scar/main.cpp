@@ -15,6 +15,8 @@ namespace {
 /// SCAR's two-letter short flags, which CLI11 (one letter after '-') cannot declare.
 constexpr std::pair<std::string_view, std::string_view> scar_flags[] = {
     {"-ri", "--request-id"},
+    {"-db", "--data-binary"},
+    {"-jd", "--json-data"},
 };
 
 }  // namespace
@@ -32,6 +34,7 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", "scar 0.1.0");
     scar::cli::add_init(app);
     scar::cli::add_run(app);
+    scar::cli::add_invoke(app);
     scar::cli::add_ls(app);
     scar::cli::add_log(app);
     scar::cli::add_rm(app);

@@ -76,9 +76,11 @@ result<void> wire_api(
     const std::string method_header = "method.request.header." + std::string(invocation_header);
     apigw::integration_request integ;
     integ.uri = apigw::lambda_uri(t.region, function_arn);
-    integ.request_parameters = {{"integration.request.header." + std::string(invocation_header), method_header}};
+    integ.request_parameters = {
+        {"integration.request.header." + std::string(invocation_header), method_header}};
     for (const auto& id : {root, proxy->id}) {
-        if (auto ok = api->put_method(api_id, id, {"ANY", "NONE", {{method_header, false}}}); !ok) return ok.error();
+        if (auto ok = api->put_method(api_id, id, {"ANY", "NONE", {{method_header, false}}}); !ok)
+            return ok.error();
         if (auto ok = api->put_integration(api_id, id, "ANY", integ); !ok) return ok.error();
     }
     if (auto ok = api->create_deployment(api_id, fn.api_gateway->stage); !ok) return ok.error();
@@ -112,7 +114,10 @@ std::string recorded_api(const std::map<std::string, std::string>& environment) 
     return it == environment.end() ? std::string() : it->second;
 }
 
-void keep_api_environment(const std::map<std::string, std::string>& from, std::map<std::string, std::string>& into) {
+void keep_api_environment(
+    const std::map<std::string, std::string>& from,
+    std::map<std::string, std::string>& into
+) {
     for (const auto key : {env_api_id, env_api_path})
         if (const auto it = from.find(std::string(key)); it != from.end()) into[it->first] = it->second;
 }
@@ -146,7 +151,8 @@ result<invoke_result> invoke(const target& t, const invoke_request& req) {
         return make_error(
             "NoApiEndpoint",
             "function '" + req.name +
-                "' has no API Gateway endpoint; set `[function.api_gateway] name = \"…\"` in its definition and "
+                "' has no API Gateway endpoint; set `[function.api_gateway] name = \"…\"` in its definition "
+                "and "
                 "deploy it again (scar rm, then scar init)"
         );
     }

@@ -37,6 +37,9 @@ namespace scar::deploy::detail {
 
 /// Copies the API variables of a deployed function's environment into `into` (an update
 /// keeps the endpoint).
-void keep_api_environment(const std::map<std::string, std::string>& from, std::map<std::string, std::string>& into);
+void keep_api_environment(
+    const std::map<std::string, std::string>& from,
+    std::map<std::string, std::string>& into
+);
 
 }  // namespace scar::deploy::detail

@@ -27,7 +27,7 @@
 namespace scar::deploy {
 
 /// Names of the variables that record a function's endpoint.
-inline constexpr std::string_view env_api_id = "API_GATEWAY_ID";  ///< the REST API's id
+inline constexpr std::string_view env_api_id = "API_GATEWAY_ID";   ///< the REST API's id
 inline constexpr std::string_view env_api_path = "SCAR_API_PATH";  ///< "<stage>/<path>"
 
 /// The invoke URL of a deployed function's endpoint (without query), or empty when the
@@ -52,11 +52,11 @@ struct invoke_request {
 /// What the endpoint answered.
 struct invoke_result {
     int status = 0;
-    std::string body;        ///< the function's output, byte for byte
-    std::string request_id;  ///< API Gateway's (`x-amzn-RequestId`)
+    std::string body;               ///< the function's output, byte for byte
+    std::string request_id;         ///< API Gateway's (`x-amzn-RequestId`)
     std::string lambda_request_id;  ///< the function's (`amz-lambda-request-id`), when it says
-    std::string url;         ///< what was called
-    bool launched = false;   ///< an asynchronous invocation was accepted
+    std::string url;                ///< what was called
+    bool launched = false;          ///< an asynchronous invocation was accepted
 };
 
 /// Calls the function's endpoint: GET without a body, else POST. Errors: `NoApiEndpoint`
