@@ -50,6 +50,21 @@ int main(int argc, char** argv) {
            "API Gateway's integration timeout: a function slower than this gets the caller a 504 (AWS: 29000)"
     )
         ->capture_default_str();
+    long batch_kill_grace_ms = 30'000;
+    app.add_option(
+           "--batch-vcpus",
+           o.batch_vcpus,
+           "vCPUs Batch jobs may use at once (0: the number of cores)"
+    )
+        ->capture_default_str();
+    app.add_option("--batch-memory-mib", o.batch_memory_mib, "memory Batch jobs may use at once (0: all)")
+        ->capture_default_str();
+    app.add_option(
+           "--batch-kill-grace-ms",
+           batch_kill_grace_ms,
+           "time between SIGTERM and SIGKILL for a Batch job that timed out or was terminated (AWS: 30000)"
+    )
+        ->capture_default_str();
     app.add_flag("--no-fsync", no_fsync, "do not fsync writes (faster; an OS crash may lose recent writes)");
     app.add_option("--log-level", log_level, "trace, debug, info, warn, error (or SCAR_LOG_LEVEL)");
     CLI11_PARSE(app, argc, argv);
@@ -77,6 +92,7 @@ int main(int argc, char** argv) {
     o.credentials = {{access_key, secret_key, "", "command line"}};
     o.fsync = !no_fsync;
     o.lambda_retry_delay = std::chrono::milliseconds(retry_delay_ms);
+    o.batch_kill_grace = std::chrono::milliseconds(batch_kill_grace_ms);
     o.apigw_integration_timeout = std::chrono::milliseconds(apigw_timeout_ms);
 
     scar::emulator::server server(o);

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "apigw/service.hpp"
+#include "batch/service.hpp"
 #include "ecr/service.hpp"
 #include "lambda/service.hpp"
 #include "logs/service.hpp"
@@ -339,6 +340,7 @@ struct server::impl {
     std::vector<std::function<void(const s3_notification&)>> notification_sinks;
     std::shared_ptr<lambda::service> lambda;
     std::shared_ptr<ecr::service> ecr;
+    std::shared_ptr<batch::service> batch;
 };
 
 server::server(options opts) : impl_(std::make_unique<impl>(std::move(opts))) {}
@@ -415,6 +417,20 @@ result<void> server::start() {
     m.routes->add_unauthenticated_if(&apigw::service::is_invoke, [svc = *apigw_svc](exchange& ex) {
         return svc->handle_invoke(ex);
     });
+    batch::settings bs;
+    bs.root = m.opts.data_dir / "batch";
+    bs.region = m.opts.region;
+    bs.account = m.opts.account;
+    bs.access_key = ls.access_key;
+    bs.secret_key = ls.secret_key;
+    bs.host_vcpus = m.opts.batch_vcpus;
+    bs.host_memory_mib = m.opts.batch_memory_mib;
+    bs.kill_grace = m.opts.batch_kill_grace;
+    bs.fsync = m.opts.fsync;
+    auto batch_svc = batch::service::open(bs, *logs);
+    if (!batch_svc) return batch_svc.error();
+    m.batch = *batch_svc;
+    m.routes->add(m.batch);
     // S3 notifications to functions become asynchronous invocations.
     (*s3)->add_sink([svc = m.lambda.get()](const s3_notification& n) {
         if (n.kind == "CloudFunction" && !svc->invoke_event(n.destination, n.payload)) {
@@ -469,6 +485,10 @@ result<void> server::start() {
     m.running = true;
     for (unsigned i = 0; i < n; ++i) m.threads.emplace_back([&m] { m.ioc.run(); });
     m.lambda->prepare_images();
+    m.batch->start(
+        (m.opts.host == "0.0.0.0" ? std::string("127.0.0.1") : m.opts.host) + ":" +
+        std::to_string(m.bound_port)
+    );
     m.lambda->resume_queue();
     return {};
 }
@@ -493,6 +513,7 @@ void server::stop() {
         if (m.acceptor) m.acceptor->close(ignored);
     });
     if (m.lambda) m.lambda->stop_all();
+    if (m.batch) m.batch->stop();
     m.ioc.stop();
     for (auto& t : m.threads) t.join();
     m.threads.clear();

@@ -48,6 +48,13 @@ struct options {
     /// Lambda: delay before the first retry of a failed asynchronous invocation (AWS waits
     /// about a minute; tests shorten it).
     std::chrono::milliseconds lambda_retry_delay{60'000};
+    /// Batch: this machine's share for jobs, the ceiling over every compute environment:
+    /// vCPUs (0: the number of cores) and memory in MiB (0: all of it).
+    double batch_vcpus = 0;
+    std::int64_t batch_memory_mib = 0;
+    /// Batch: time between SIGTERM and SIGKILL for a job that timed out or was terminated
+    /// (AWS: 30 s).
+    std::chrono::milliseconds batch_kill_grace{30'000};
     /// API Gateway: the longest an integration may take before the caller gets 504 (AWS:
     /// 29 s; tests shorten it).
     std::chrono::milliseconds apigw_integration_timeout{29'000};
