@@ -362,3 +362,156 @@ TEST_F(Cli, AFailedInitRemovesWhatItCreatedAndNamesTheStep) {
 }
 
 }  // namespace
+
+namespace {
+
+/// containerProperties of the first job definition of a DescribeJobDefinitions answer.
+const json::value& props_of(const json::value& answer) {
+    return answer.at("jobDefinitions").as_array().at(0).at("containerProperties");
+}
+
+/// The job id in "Job delegated to batch. Check batch logs with: scar log -n fn -ri <id>".
+std::string delegated_job_id(const std::string& out) {
+    const auto at = out.find("-ri ");
+    if (at == std::string::npos) return {};
+    auto id = out.substr(at + 4);
+    while (!id.empty() && std::isspace(static_cast<unsigned char>(id.back())) != 0) id.pop_back();
+    return id;
+}
+
+TEST_F(Cli, BatchModeFunctionRunsItsEventsAsBatchJobs) {
+    write(work_.path() / "fn" / "job.sh", R"(#!/bin/sh
+echo "in batch job $AWS_BATCH_JOB_ID"
+name=$(basename "$INPUT_FILE_PATH")
+tr a-z A-Z < "$INPUT_FILE_PATH" > "$TMP_OUTPUT_DIR/$name.upper"
+)");
+    write(work_.path() / "fn" / "say.sh", "echo \"said in job $AWS_BATCH_JOB_ID\"\n");
+    write(work_.path() / "fn" / "batchy.toml", R"(
+[[function]]
+name = "batchy"
+image = ")" + host_ + R"(/base:1"
+timeout = 30
+execution_mode = "batch"
+init_script = "job.sh"
+
+[function.batch]
+memory = 256
+max_vcpus = 2
+
+[[function.input]]
+storage = "s3"
+path = "jobs-in/in"
+
+[[function.output]]
+storage = "s3"
+path = "jobs-out/out"
+)");
+    const auto init = scar(
+        {"init", "-f", (work_.path() / "fn" / "batchy.toml").string(), "--supervisor", SCAR_SUPERVISOR_BUNDLE}
+    );
+    ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
+    const auto ce = json::parse(
+        aws(emu_->url(), {"batch", "describe-compute-environments", "--compute-environments", "batchy"}).out
+    );
+    ASSERT_EQ(ce.at("computeEnvironments").as_array().size(), 1U);
+    EXPECT_EQ(ce.at("computeEnvironments").as_array()[0].at("status"), "VALID");
+    const auto queues =
+        json::parse(aws(emu_->url(), {"batch", "describe-job-queues", "--job-queues", "batchy"}).out);
+    ASSERT_EQ(queues.at("jobQueues").as_array().size(), 1U);
+    const auto defs = json::parse(
+        aws(emu_->url(),
+            {"batch", "describe-job-definitions", "--job-definition-name", "batchy", "--status", "ACTIVE"})
+            .out
+    );
+    ASSERT_EQ(defs.at("jobDefinitions").as_array().size(), 1U);
+    EXPECT_NE(std::string(props_of(defs).at("image").as_string()).find("/batchy@sha256:"), std::string::npos)
+        << "the job runs the function's own image";
+    const auto ls = json::parse(scar({"ls", "--json"}).out).as_array();
+    ASSERT_EQ(ls.size(), 1U);
+    EXPECT_EQ(ls[0].at("mode"), "batch");
+
+    // An upload: the Lambda only dispatches, the job downloads, runs and uploads.
+    write(work_.path() / "note.txt", "batch me\n");
+    ASSERT_EQ(scar({"put", "-b", "jobs-in/in", "-p", (work_.path() / "note.txt").string()}).exit_code, 0);
+    ASSERT_TRUE(wait_for_object("jobs-out", "out/note.txt.upper"));
+    EXPECT_EQ(s3().get_object("jobs-out", "out/note.txt.upper").value().body, "BATCH ME\n");
+
+    // A direct run answers SCAR's message with the job id; `scar log -ri` shows the job.
+    const auto run = scar({"run", "-n", "batchy", "-s", (work_.path() / "fn" / "say.sh").string()});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_NE(
+        run.out.find("Job delegated to batch. Check batch logs with: scar log -n batchy -ri "),
+        std::string::npos
+    ) << run.out;
+    const auto job = delegated_job_id(run.out);
+    ASSERT_FALSE(job.empty()) << run.out;
+    scar::testing::run_result log;
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    for (auto pause = 20ms; std::chrono::steady_clock::now() < deadline; pause = std::min(pause * 2, 500ms)) {
+        log = scar({"log", "-n", "batchy", "-ri", job});
+        if (log.out.find("Batch job status: SUCCEEDED") != std::string::npos ||
+            log.out.find("Batch job status: FAILED") != std::string::npos)
+            break;
+        std::this_thread::sleep_for(pause);  // the job's end is the event; Batch has no push
+    }
+    ASSERT_EQ(log.exit_code, 0) << log.err;
+    EXPECT_NE(log.out.find("Batch job status: SUCCEEDED"), std::string::npos) << log.out;
+    EXPECT_NE(log.out.find("said in job " + job), std::string::npos) << log.out;
+
+    // update: a changed job gets a new revision of the definition, the older one goes.
+    auto toml = read(work_.path() / "fn" / "batchy.toml");
+    toml.replace(toml.find("memory = 256"), 12, "memory = 128");
+    write(work_.path() / "fn" / "batchy.toml", toml);
+    const auto update = scar(
+        {"update",
+         "-f",
+         (work_.path() / "fn" / "batchy.toml").string(),
+         "--supervisor",
+         SCAR_SUPERVISOR_BUNDLE}
+    );
+    ASSERT_EQ(update.exit_code, 0) << update.out << update.err;
+    const auto active = json::parse(
+        aws(emu_->url(),
+            {"batch", "describe-job-definitions", "--job-definition-name", "batchy", "--status", "ACTIVE"})
+            .out
+    );
+    ASSERT_EQ(active.at("jobDefinitions").as_array().size(), 1U) << active;
+    EXPECT_EQ(active.at("jobDefinitions").as_array()[0].at("revision"), 2);
+    std::string memory;
+    for (const auto& r : props_of(active).at("resourceRequirements").as_array())
+        if (r.at("type") == "MEMORY") memory = std::string(r.at("value").as_string());
+    EXPECT_EQ(memory, "128");
+
+    const auto rm = scar({"rm", "-n", "batchy"});
+    ASSERT_EQ(rm.exit_code, 0) << rm.err;
+    EXPECT_EQ(
+        json::parse(aws(emu_->url(),
+                        {"batch", "describe-compute-environments", "--compute-environments", "batchy"})
+                        .out)
+            .at("computeEnvironments")
+            .as_array()
+            .size(),
+        0U
+    );
+    EXPECT_EQ(
+        json::parse(aws(emu_->url(), {"batch", "describe-job-queues", "--job-queues", "batchy"}).out)
+            .at("jobQueues")
+            .as_array()
+            .size(),
+        0U
+    );
+    EXPECT_EQ(
+        json::parse(
+            aws(emu_->url(),
+                {"batch", "describe-job-definitions", "--job-definition-name", "batchy", "--status", "ACTIVE"}
+            )
+                .out
+        )
+            .at("jobDefinitions")
+            .as_array()
+            .size(),
+        0U
+    );
+}
+
+}  // namespace
