@@ -515,3 +515,42 @@ path = "jobs-out/out"
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Cli, LambdaBatchFunctionDelegatesWhatWouldTimeOut) {
+    // In Lambda (3 s, 1 s kept back) the script is killed after about 2 s; the job has no
+    // such limit and finishes it.
+    write(work_.path() / "fn" / "slow.sh", R"(#!/bin/sh
+if [ -n "$AWS_BATCH_JOB_ID" ]; then where=batch; else where=lambda; sleep 30; fi
+echo "finished in $where" > "$TMP_OUTPUT_DIR/where.txt"
+)");
+    write(work_.path() / "fn" / "slow.toml", R"(
+[[function]]
+name = "slowpoke"
+image = ")" + host_ + R"(/base:1"
+timeout = 3
+timeout_threshold = 1
+execution_mode = "lambda-batch"
+
+[function.batch]
+memory = 128
+
+[[function.output]]
+storage = "s3"
+path = "slow-out/done"
+)");
+    const auto init = scar(
+        {"init", "-f", (work_.path() / "fn" / "slow.toml").string(), "--supervisor", SCAR_SUPERVISOR_BUNDLE}
+    );
+    ASSERT_EQ(init.exit_code, 0) << init.out << init.err;
+    const auto run = scar({"run", "-n", "slowpoke", "-s", (work_.path() / "fn" / "slow.sh").string()});
+    ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+    const auto job = delegated_job_id(run.out);
+    ASSERT_FALSE(job.empty()) << run.out;
+    ASSERT_TRUE(wait_for_object("slow-out", "done/where.txt"));
+    EXPECT_EQ(s3().get_object("slow-out", "done/where.txt").value().body, "finished in batch\n");
+    ASSERT_EQ(scar({"rm", "-n", "slowpoke"}).exit_code, 0);
+}
+
+}  // namespace
