@@ -30,15 +30,30 @@ namespace img = scar::image;
 using namespace std::chrono_literals;
 using scar::testing::aws;
 
-/// A Batch operation signed as the aws CLI signs it.
-scar::http::response call(const std::string& url, const std::string& op, const std::string& body) {
+/// A request signed as the aws CLI signs it: a Batch operation (`POST /v1/<op>`), or with
+/// `target`, a CloudWatch Logs one (JSON 1.1).
+scar::http::response call(
+    const std::string& url,
+    const std::string& op,
+    const std::string& body,
+    const std::string& target = {}
+) {
     scar::http::request req;
     req.method = "POST";
-    req.url = url + "/v1/" + op;
+    req.url = target.empty() ? url + "/v1/" + op : url + "/";
     req.body = body;
-    req.headers.emplace_back("Content-Type", "application/json");
+    req.headers.emplace_back(
+        "Content-Type",
+        target.empty() ? "application/json" : "application/x-amz-json-1.1"
+    );
+    if (!target.empty()) req.headers.emplace_back("X-Amz-Target", target);
     const scar::aws::credentials creds{"test", "test", "", "test"};
-    auto p = scar::sigv4::signing_params::make(creds, "us-east-1", "batch", scar::clock::system().now());
+    auto p = scar::sigv4::signing_params::make(
+        creds,
+        "us-east-1",
+        target.empty() ? "batch" : "logs",
+        scar::clock::system().now()
+    );
     (void)scar::sigv4::sign(req, p).value();
     scar::http::client client;
     return client.send(req).value();
@@ -203,14 +218,30 @@ struct batch_env {
         if (auto ok = scar::sandbox::check_available(); !ok) GTEST_SKIP() << ok.error().message;          \
     } while (false)
 
-std::vector<std::string> log_lines(const std::string& url, const std::string& stream) {
-    const auto r =
-        aws(url,
-            {"logs", "get-log-events", "--log-group-name", "/aws/batch/job", "--log-stream-name", stream});
-    EXPECT_EQ(r.exit_code, 0) << r.err;
+/// The messages of a job's log stream, read with the aws CLI (or, `fast`, a signed request).
+std::vector<std::string> log_lines(const std::string& url, const std::string& stream, bool fast = false) {
     std::vector<std::string> out;
-    if (r.exit_code != 0) return out;
-    const auto parsed = json::parse(r.out);
+    std::string text;
+    if (fast) {
+        const auto r = call(
+            url,
+            "",
+            json::serialize(json::object{{"logGroupName", "/aws/batch/job"}, {"logStreamName", stream}}),
+            "Logs_20140328.GetLogEvents"
+        );
+        EXPECT_EQ(r.status, 200) << r.body;
+        text = r.body;
+    } else {
+        const auto r =
+            aws(url,
+                {"logs", "get-log-events", "--log-group-name", "/aws/batch/job", "--log-stream-name", stream}
+            );
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        text = r.out;
+    }
+    boost::system::error_code ec;
+    const auto parsed = json::parse(text, ec);
+    if (ec || !parsed.is_object()) return out;
     for (const auto& e : parsed.at("events").as_array()) out.emplace_back(e.at("message").as_string());
     return out;
 }
@@ -439,7 +470,8 @@ TEST(Batch, ArrayJobsAndDependencies) {
         EXPECT_EQ(children.at(static_cast<std::size_t>(i)).at("jobId"), json::value(child_id));
         const auto c = describe(url, child_id);
         EXPECT_EQ(c.at("arrayProperties").at("index").as_int64(), i);
-        const auto lines = log_lines(url, std::string(c.at("container").at("logStreamName").as_string()));
+        const auto lines =
+            log_lines(url, std::string(c.at("container").at("logStreamName").as_string()), true);
         EXPECT_TRUE(has_line(lines, "index=" + std::to_string(i) + " size=3 id=" + child_id));
 
         EXPECT_EQ(status_of(wait_done(url, n_to_n + ":" + std::to_string(i))), "SUCCEEDED");
@@ -573,6 +605,48 @@ TEST(Batch, ErrorShapes) {
     EXPECT_EQ(reserved.status, 400);
     EXPECT_NE(reserved.body.find("reserved"), std::string::npos);
     EXPECT_EQ(call(url, "nosuchoperation", "{}").status, 404);
+}
+
+}  // namespace
+
+namespace {
+
+/// Scheduling overhead of no-op jobs (not a pass/fail test; run with SCAR_BATCH_BENCH=N):
+/// submit → RUNNING and RUNNING → SUCCEEDED from the jobs' own timestamps, and the
+/// throughput of N jobs on 16 vCPUs.
+TEST(BatchBench, NoOpJobs) {
+    const char* n_env = std::getenv("SCAR_BATCH_BENCH");
+    if (n_env == nullptr) GTEST_SKIP() << "a measurement: set SCAR_BATCH_BENCH=<number of jobs> to run it";
+    REQUIRE_CONTAINERS();
+    const int n = std::max(1, std::atoi(n_env));
+    batch_env b;
+    b.prepare(16);
+    const auto url = b.emu.url();
+    // One job first, alone: its image is pulled and unpacked once.
+    EXPECT_EQ(status_of(wait_done(url, b.submit_command("warm", "true"))), "SUCCEEDED");
+    std::vector<std::int64_t> to_running;
+    std::vector<std::int64_t> running_to_done;
+    for (int i = 0; i < 10; ++i) {
+        const auto j = wait_done(url, b.submit_command("one", "true"));
+        to_running.push_back(j.at("startedAt").as_int64() - j.at("createdAt").as_int64());
+        running_to_done.push_back(j.at("stoppedAt").as_int64() - j.at("startedAt").as_int64());
+    }
+    std::sort(to_running.begin(), to_running.end());
+    std::sort(running_to_done.begin(), running_to_done.end());
+    const auto start = std::chrono::steady_clock::now();
+    std::vector<std::string> ids;
+    for (int i = 0; i < n; ++i) ids.push_back(b.submit_command("many", "true"));
+    for (const auto& id : ids) EXPECT_EQ(status_of(wait_done(url, id)), "SUCCEEDED");
+    const auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf(
+        "no-op job, median of 10: submit->RUNNING %lld ms, RUNNING->SUCCEEDED %lld ms; %d jobs in %.2f s "
+        "(%.1f jobs/s)\n",
+        static_cast<long long>(to_running[5]),
+        static_cast<long long>(running_to_done[5]),
+        n,
+        secs,
+        n / secs
+    );
 }
 
 }  // namespace
