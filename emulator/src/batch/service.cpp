@@ -903,7 +903,7 @@ result<std::string> service::describe_jobs(const json::object& in) const {
         if (j->stopped_at != 0) d["stoppedAt"] = j->stopped_at;
         if (!j->retry_strategy.empty()) d["retryStrategy"] = j->retry_strategy;
         if (j->timeout_s != 0) d["timeout"] = json::object{{"attemptDurationSeconds", j->timeout_s}};
-        if (!j->is_parent()) d["container"] = j->container;
+        d["container"] = j->container;  // an array parent shows what its children run
         if (j->is_parent()) {
             std::vector<const job*> children;
             for (const auto& c : j->children)
