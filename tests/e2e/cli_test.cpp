@@ -554,3 +554,52 @@ path = "slow-out/done"
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Cli, AFailedBatchInitRemovesItsComputeEnvironmentToo) {
+    // A job queue of the function's name already exists (on another environment): init makes
+    // the function and the compute environment, then CreateJobQueue fails.
+    ASSERT_EQ(
+        aws(emu_->url(),
+            {"batch",
+             "create-compute-environment",
+             "--compute-environment-name",
+             "theirs",
+             "--type",
+             "MANAGED",
+             "--compute-resources",
+             "type=EC2,maxvCpus=1,subnets=s,instanceRole=r"})
+            .exit_code,
+        0
+    );
+    ASSERT_EQ(
+        aws(emu_->url(),
+            {"batch",
+             "create-job-queue",
+             "--job-queue-name",
+             "taken",
+             "--priority",
+             "1",
+             "--compute-environment-order",
+             "order=1,computeEnvironment=theirs"})
+            .exit_code,
+        0
+    );
+    write(
+        work_.path() / "taken.toml",
+        "[[function]]\nname = \"taken\"\nimage = \"" + host_ + "/base:1\"\nexecution_mode = \"batch\"\n"
+    );
+    const auto init =
+        scar({"init", "-f", (work_.path() / "taken.toml").string(), "--supervisor", SCAR_SUPERVISOR_BUNDLE});
+    ASSERT_NE(init.exit_code, 0);
+    EXPECT_NE(init.err.find("creating Batch job queue 'taken'"), std::string::npos) << init.err;
+    EXPECT_NE(aws(emu_->url(), {"lambda", "get-function", "--function-name", "taken"}).exit_code, 0);
+    const auto envs = json::parse(aws(emu_->url(), {"batch", "describe-compute-environments"}).out);
+    ASSERT_EQ(envs.at("computeEnvironments").as_array().size(), 1U) << envs;
+    EXPECT_EQ(envs.at("computeEnvironments").as_array()[0].at("computeEnvironmentName"), "theirs");
+    const auto queues = json::parse(aws(emu_->url(), {"batch", "describe-job-queues"}).out);
+    EXPECT_EQ(queues.at("jobQueues").as_array().size(), 1U) << "their queue stays";
+}
+
+}  // namespace
