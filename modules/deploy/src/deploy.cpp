@@ -593,6 +593,16 @@ result<removal> remove(const target& t, const std::string& name) {
         return fn.error().wrap("reading function '" + name + "'");
     }
     if (auto ok = unwire(t, arn, buckets, out); !ok) return ok.error();
+
+    // Batch resources before the function, so that a failure leaves what says they exist:
+    // those of a function deployed in a Batch mode, or left by one whose function is already
+    // gone (then a target without Batch is no error).
+    if (!fn || fn->environment.contains(std::string(env_mode))) {
+        if (auto ok = detail::remove_batch_resources(t, name, out); !ok) {
+            if (fn) return ok.error();
+            log::debug("no Batch resources of ", name, " checked: ", ok.error().what());
+        }
+    }
     if (const auto api = fn ? detail::recorded_api(fn->environment) : std::string(); !api.empty()) {
         auto gone = detail::delete_api(t, api);
         if (!gone) return gone.error().wrap("deleting REST API " + api);
@@ -605,15 +615,6 @@ result<removal> remove(const target& t, const std::string& name) {
         out.removed.push_back("function " + name);
     } else {
         out.absent.push_back("function " + name);
-    }
-
-    // Batch resources: those of a function deployed in a Batch mode, or left by one whose
-    // function is already gone (then a target without Batch is no error).
-    if (!fn || fn->environment.contains(std::string(env_mode))) {
-        if (auto ok = detail::remove_batch_resources(t, name, out); !ok) {
-            if (fn) return ok.error();
-            log::debug("no Batch resources of ", name, " checked: ", ok.error().what());
-        }
     }
 
     const auto group = log_group_of(name);
