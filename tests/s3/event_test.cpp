@@ -207,6 +207,13 @@ TEST(EventTime, FormatsAndParsesMilliseconds) {
     EXPECT_FALSE(s3::parse_event_time("2023-01-01 00:00:00Z"));
     EXPECT_FALSE(s3::parse_event_time("2023-01-01T00:00:00"));
     EXPECT_TRUE(s3::parse_event_time("2023-01-01T00:00:00+00:00"));
+    // A time_point holds nanoseconds in 64 bits, up to April 2262 (found by fuzzing:
+    // later years overflowed).
+    EXPECT_TRUE(s3::parse_event_time("2261-12-31T23:59:59Z"));
+    EXPECT_FALSE(s3::parse_event_time("2262-01-01T00:00:00Z"));
+    EXPECT_FALSE(s3::parse_event_time("9999-12-31T23:59:59Z"));
+    EXPECT_FALSE(s3::parse_event_time("0000-01-01T00:00:00Z"));
+    EXPECT_FALSE(s3::parse_event_time("1969-12-31T23:59:59Z"));
 }
 
 TEST(Sequencer, IncreasesEvenWhenTheClockStandsStill) {

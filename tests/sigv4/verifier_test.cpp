@@ -1,6 +1,7 @@
 #include "scar/sigv4/verifier.hpp"
 
 #include <scar/core/encoding.hpp>
+#include <scar/sigv4/canonical.hpp>
 #include <scar/sigv4/chunked.hpp>
 #include <scar/sigv4/signer.hpp>
 
@@ -20,6 +21,15 @@ const scar::aws::credentials docs_creds{
     "docs"};
 
 // Vectors of the S3 API reference ("Signature Calculations for the Authorization Header").
+TEST(SigV4Dates, YearsATimePointCannotHoldAreRefused) {
+    // Found by fuzzing: times after April 2262 overflowed the nanosecond count.
+    EXPECT_TRUE(sigv4::parse_amz_date("22611231T235959Z"));
+    EXPECT_FALSE(sigv4::parse_amz_date("22630101T000000Z"));
+    EXPECT_FALSE(sigv4::parse_amz_date("99991231T235959Z"));
+    EXPECT_FALSE(sigv4::parse_http_date("Fri, 31 Dec 9999 23:59:59 GMT"));
+    EXPECT_TRUE(sigv4::parse_http_date("Sun, 30 Aug 2015 12:36:00 GMT"));
+}
+
 TEST(SigV4S3Vectors, GetObjectWithRange) {
     scar::http::request req;
     req.url = "https://examplebucket.s3.amazonaws.com/test.txt";

@@ -60,6 +60,20 @@ TEST(Event, ApiGatewayV1QueryParametersAndNoBody) {
     EXPECT_EQ(ev.time, "2024-05-01T12:00:00.000Z");
 }
 
+TEST(Event, ApiGatewayTimeOutsideWhatAClockHoldsIsLeftOut) {
+    // Found by fuzzing: a requestTimeEpoch past 2262 overflowed.
+    for (const char* epoch : {"1e300", "-5", "17145614800000000", "\"x\""}) {
+        const auto ev =
+            sv::parse_event(
+                std::string(R"({"httpMethod":"GET","path":"/","requestContext":{"requestTimeEpoch":)") +
+                epoch + "}}"
+            )
+                .value();
+        EXPECT_EQ(ev.kind, sv::event_kind::api_gateway) << epoch;
+        EXPECT_EQ(ev.time, "") << epoch;
+    }
+}
+
 TEST(Event, ApiGatewayV1BinaryBodyIsDecoded) {
     const auto ev = sv::parse_event(data("apigw_v1_binary.json")).value();
     EXPECT_EQ(ev.kind, sv::event_kind::api_gateway);

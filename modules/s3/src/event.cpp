@@ -35,7 +35,9 @@ std::optional<std::uint64_t> size_of(const json::object& o) {
     if (v == nullptr) return std::nullopt;
     if (const auto* i = v->if_int64(); i != nullptr && *i >= 0) return static_cast<std::uint64_t>(*i);
     if (const auto* u = v->if_uint64()) return *u;
-    if (const auto* d = v->if_double(); d != nullptr && *d >= 0) return static_cast<std::uint64_t>(*d);
+    // 2^64: a larger double does not convert (found by fuzzing).
+    if (const auto* d = v->if_double(); d != nullptr && *d >= 0 && *d < 18446744073709551616.0)
+        return static_cast<std::uint64_t>(*d);
     if (const auto* s = v->if_string()) {
         std::uint64_t n = 0;
         const auto [p, ec] = std::from_chars(s->data(), s->data() + s->size(), n);
@@ -177,6 +179,10 @@ std::optional<clock::time_point> parse_event_time(std::string_view s) noexcept {
     if (zone != "Z" && zone != "z" && zone != "+00:00" && zone != "-00:00") return std::nullopt;
     const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
     if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
+    // A time_point counts nanoseconds in 64 bits (1678 to 2262); events are from this epoch.
+    if (sys_days{ymd} < sys_days{year{1970} / January / 1} ||
+        sys_days{ymd} >= sys_days{year{2262} / January / 1})
+        return std::nullopt;
     const auto t = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + fraction;
     return time_point_cast<clock::time_point::duration>(t);
 }

@@ -36,7 +36,10 @@ std::optional<clock::time_point> from_tm(std::tm& tm) noexcept {
         return std::nullopt;
     }
     const std::time_t t = timegm(&tm);
-    if (t == -1) return std::nullopt;
+    // A time_point counts nanoseconds in 64 bits: it ends in 2262.
+    constexpr auto last =
+        std::chrono::duration_cast<std::chrono::seconds>(clock::time_point::duration::max()).count();
+    if (t == -1 || t > last) return std::nullopt;
     return clock::time_point(std::chrono::seconds(t));
 }
 

@@ -34,17 +34,21 @@ std::string scalar_text(const json::value& v) {
 /// Epoch milliseconds (a number or a numeric string) → ISO 8601, or empty.
 std::string epoch_ms_to_iso(const json::value* v) {
     if (v == nullptr) return {};
-    std::int64_t ms = 0;
+    // A time_point holds nanoseconds in 64 bits: up to 2262 (found by fuzzing: a larger
+    // requestTimeEpoch overflowed).
+    constexpr double last_ms = 9'000'000'000'000.0;
+    double ms = 0;
     if (v->is_int64()) {
-        ms = v->as_int64();
+        ms = static_cast<double>(v->as_int64());
     } else if (v->is_uint64()) {
-        ms = static_cast<std::int64_t>(v->as_uint64());
+        ms = static_cast<double>(v->as_uint64());
     } else if (v->is_double()) {
-        ms = static_cast<std::int64_t>(v->as_double());
+        ms = v->as_double();
     } else {
         return {};
     }
-    return s3::format_event_time(clock::time_point(std::chrono::milliseconds(ms)));
+    if (!(ms >= 0 && ms < last_ms)) return {};
+    return s3::format_event_time(clock::time_point(std::chrono::milliseconds(static_cast<std::int64_t>(ms))));
 }
 
 /// Records[0] of an S3/MinIO notification, or nullopt when `o` is not one.
