@@ -23,7 +23,7 @@ function(scar_warnings target)
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wnon-virtual-dtor -Wold-style-cast
     -Woverloaded-virtual -Wformat=2 -Wimplicit-fallthrough
-    -Wno-restrict)
+    $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>)
   if(SCAR_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

@@ -21,6 +21,7 @@ test_pkgs=(
   python3 python3-botocore awscli curl
   docker-registry busybox-static crun
   musl musl-tools
+  clang-14 libclang-rt-14-dev
   nodejs npm
 )
 # Optional speed-ups and tools; installed when available, never required.
