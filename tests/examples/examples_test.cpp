@@ -7,6 +7,8 @@
 // The first run downloads the Debian packages (~150 MB) and builds the root filesystems;
 // without Debian's archive the tests are skipped, except under CI=true, where they fail.
 
+#include <scar/apigw/client.hpp>
+#include <scar/batch/client.hpp>
 #include <scar/config/function.hpp>
 #include <scar/s3/client.hpp>
 #include <scar/sandbox/container.hpp>
@@ -126,6 +128,88 @@ TEST(PictureHeaders, ReadsPngAndJpeg) {
 }
 
 // ---------------------------------------------------------------------------------------
+// MP4 (ISO base media) structure: the video track's size and sample count, read from the
+// boxes (moov/trak/tkhd and mdia/minf/stbl/stsz), not by FFmpeg.
+
+struct movie {
+    std::uint32_t width = 0;  ///< tkhd's, integer part of 16.16
+    std::uint32_t height = 0;
+    std::uint32_t samples = 0;  ///< stsz's sample count: frames of a video track
+    bool avc = false;           ///< an avc1 (H.264) sample entry in stsd
+};
+
+/// Walks the boxes of b[from, to); containers on the way to the video track are entered.
+void walk_boxes(std::string_view b, std::size_t from, std::size_t to, movie& m, bool& ok) {
+    for (std::size_t at = from; ok && at + 8 <= to;) {
+        std::uint64_t size = be(b, at, 4);
+        const auto type = b.substr(at + 4, 4);
+        std::size_t header = 8;
+        if (size == 1 && at + 16 <= to) {
+            size = (std::uint64_t{be(b, at + 8, 4)} << 32) | be(b, at + 12, 4);
+            header = 16;
+        } else if (size == 0) {
+            size = to - at;
+        }
+        if (size < header || at + size > to) {
+            ok = false;
+            return;
+        }
+        const auto body = at + header;
+        const auto end = at + static_cast<std::size_t>(size);
+        if (type == "moov" || type == "trak" || type == "mdia" || type == "minf" || type == "stbl") {
+            walk_boxes(b, body, end, m, ok);
+        } else if (type == "tkhd" && end - body >= 84) {
+            if (be(b, end - 8, 4) != 0) {  // audio tracks have no size
+                m.width = be(b, end - 8, 4) >> 16;
+                m.height = be(b, end - 4, 4) >> 16;
+            }
+        } else if (type == "stsz" && end - body >= 12) {
+            m.samples = be(b, body + 8, 4);
+        } else if (type == "stsd") {
+            m.avc = m.avc || b.substr(body, end - body).find("avc1") != std::string_view::npos;
+        }
+        at = end;
+    }
+}
+
+std::optional<movie> parse_mp4(std::string_view b) {
+    if (b.size() < 16 || b.substr(4, 4) != "ftyp") return std::nullopt;
+    movie m;
+    bool ok = true;
+    walk_boxes(b, 0, b.size(), m, ok);
+    if (!ok || m.samples == 0) return std::nullopt;
+    return m;
+}
+
+TEST(MovieBoxes, ReadsTrackSizeAndSampleCount) {
+    const auto box = [](std::string_view type, const std::string& body) {
+        const auto n = static_cast<std::uint32_t>(8 + body.size());
+        std::string out{
+            static_cast<char>(n >> 24),
+            static_cast<char>(n >> 16),
+            static_cast<char>(n >> 8),
+            static_cast<char>(n)};
+        return out + std::string(type) + body;
+    };
+    // tkhd: 76 bytes of version, times, ids, matrix…, then 320.0 x 240.0 in 16.16.
+    const auto tkhd = box("tkhd", std::string(76, '\0') + std::string("\x01\x40\0\0\0\xf0\0\0", 8));
+    // stsz: version/flags, sample size 0, 36 samples.
+    const auto stsz = box("stsz", std::string("\0\0\0\0\0\0\0\0\0\0\0\x24", 12));
+    const auto stsd = box("stsd", std::string(8, '\0') + box("avc1", std::string(8, '\0')));
+    const auto file = box("ftyp", "isom") +
+                      box("moov", box("trak", tkhd + box("mdia", box("minf", box("stbl", stsd + stsz))))) +
+                      box("mdat", "frames");
+    const auto m = parse_mp4(file);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->width, 320U);
+    EXPECT_EQ(m->height, 240U);
+    EXPECT_EQ(m->samples, 36U);
+    EXPECT_TRUE(m->avc);
+    EXPECT_FALSE(parse_mp4(file.substr(0, file.size() - 3))) << "a box past the end of the file";
+    EXPECT_FALSE(parse_mp4("\x89PNG\r\n\x1a\n........"));
+}
+
+// ---------------------------------------------------------------------------------------
 // The definitions load as the CLI loads them, and chain as their comments say.
 
 scar::config::definitions load_example(const std::string& name, const scar::testing::temp_dir& tmp) {
@@ -156,6 +240,24 @@ TEST(ExampleDefinitions, LoadAndChain) {
     ASSERT_EQ(run.functions.size(), 1U);
     EXPECT_TRUE(run.functions[0].inputs.empty());
     EXPECT_EQ(run.functions[0].container_environment.at("GREETING"), "hello");
+
+    const auto batch = load_example("batch-stage", tmp);
+    ASSERT_EQ(batch.functions.size(), 2U);
+    EXPECT_EQ(batch.functions[0].outputs.at(0), batch.functions[1].inputs.at(0))
+        << "batch-prepare's PNGs are batch-render's input: the chain";
+    EXPECT_EQ(batch.functions[0].mode, scar::config::execution_mode::lambda);
+    EXPECT_EQ(batch.functions[1].mode, scar::config::execution_mode::batch);
+    EXPECT_EQ(batch.functions[1].batch.environment.at("VIDEO_FPS"), "12");
+
+    const auto http = load_example("http-api", tmp);
+    ASSERT_EQ(http.functions.size(), 2U);
+    for (const auto& fn : http.functions) {
+        ASSERT_TRUE(fn.api_gateway) << fn.name << " has an endpoint";
+        EXPECT_EQ(fn.api_gateway->name, fn.name);
+        EXPECT_EQ(fn.init_script, http.functions[0].init_script) << "one script behind both";
+    }
+    EXPECT_TRUE(http.functions[0].outputs.empty()) << "http-thumbnail answers with the file";
+    EXPECT_EQ(http.functions[1].outputs.at(0).path(), "scar-http/thumbnails");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -459,6 +561,205 @@ TEST_F(Examples, RunScriptRunsAScriptInAPlainImage) {
         "/tmp: writable\n"
         "primes below 60: 2 3 5 7 11 13 17 19 23 29 31 37 41 43 47 53 59\n"
     );
+}
+
+TEST_F(Examples, BatchStagePreparesInLambdaAndRendersOnBatch) {
+    images({"imagemagick", "ffmpeg"});
+    if (IsSkipped() || HasFatalFailure()) return;
+    const auto photos = work_.path() / "photos";
+    const auto made = make_inputs("batch-stage", "imagemagick", "make-samples.sh", photos);
+    ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+    std::vector<std::string> stems;
+    for (const auto& e : fs::directory_iterator(photos)) stems.push_back(e.path().stem().string());
+    std::sort(stems.begin(), stems.end());
+    ASSERT_EQ(stems, (std::vector<std::string>{"logo", "plasma", "rose"}));
+
+    ASSERT_NO_FATAL_FAILURE(init("batch-stage", "batch-prepare", "imagemagick"));
+    ASSERT_NO_FATAL_FAILURE(init("batch-stage", "batch-render", "ffmpeg"));
+    const auto ls = json::parse(scar({"ls", "--json"}).out);
+    std::map<std::string, std::string> modes;
+    for (const auto& f : ls.as_array())
+        modes[json::value_to<std::string>(f.at("name"))] = json::value_to<std::string>(f.at("mode"));
+    EXPECT_EQ(modes["batch-prepare"], "lambda");
+    EXPECT_EQ(modes["batch-render"], "batch");
+
+    const auto put = scar({"put", "-b", "scar-batch/uploads", "-p", photos.string()});
+    ASSERT_EQ(put.exit_code, 0) << put.err;
+
+    // Stage 1, in Lambda: every upload as a 320x240 PNG, whatever its size and format.
+    const auto prepared = wait_for_objects("scar-batch", "prepared/", stems.size());
+    ASSERT_EQ(prepared.size(), stems.size()) << scar({"log", "-n", "batch-prepare"}).out;
+    for (std::size_t i = 0; i < stems.size(); ++i) {
+        EXPECT_EQ(prepared[i], "prepared/" + stems[i] + ".png");
+        const auto p = parse_picture(get("scar-batch", prepared[i]));
+        ASSERT_TRUE(p) << prepared[i];
+        EXPECT_EQ(p->format, "png") << prepared[i];
+        EXPECT_EQ(p->width, 320U) << prepared[i];
+        EXPECT_EQ(p->height, 240U) << prepared[i];
+    }
+
+    // Stage 2, on Batch: one job per prepared image, each a 3 s video at 12 fps.
+    const auto videos = wait_for_objects("scar-batch", "videos/", stems.size());
+    ASSERT_EQ(videos.size(), stems.size()) << scar({"log", "-n", "batch-render"}).out;
+    for (std::size_t i = 0; i < stems.size(); ++i) {
+        EXPECT_EQ(videos[i], "videos/" + stems[i] + ".mp4");
+        const auto body = get("scar-batch", videos[i]);
+        const auto m = parse_mp4(body);
+        ASSERT_TRUE(m) << videos[i] << " is not an MP4 (" << body.size() << " bytes)";
+        EXPECT_EQ(m->width, 320U) << videos[i];
+        EXPECT_EQ(m->height, 240U) << videos[i];
+        EXPECT_EQ(m->samples, 36U) << videos[i] << ": 3 s at 12 fps";
+        EXPECT_TRUE(m->avc) << videos[i] << " is H.264";
+        EXPECT_GT(body.size(), 5000U) << videos[i] << ": 36 frames of a zoom are not empty";
+    }
+
+    // The Lambda of batch-render only submitted: its log names each job; every job
+    // SUCCEEDED and its log (scar log -ri) has the script's line.
+    const auto dispatch = scar({"log", "-n", "batch-render"}).out;
+    std::vector<std::string> jobs;
+    const std::string marker = "delegated to AWS Batch as job ";
+    for (auto at = dispatch.find(marker); at != std::string::npos; at = dispatch.find(marker, at + 1)) {
+        const auto from = at + marker.size();
+        jobs.push_back(dispatch.substr(from, dispatch.find_first_of(" \n", from) - from));
+    }
+    ASSERT_EQ(jobs.size(), stems.size()) << dispatch;
+    EXPECT_EQ(reports("batch-render"), stems.size()) << "one Lambda invocation per prepared image";
+    EXPECT_EQ(reports("batch-prepare"), stems.size());
+    for (const auto& job : jobs) {
+        scar::testing::run_result log;
+        const auto deadline = std::chrono::steady_clock::now() + 60s;
+        for (auto pause = 20ms; std::chrono::steady_clock::now() < deadline;
+             pause = std::min(pause * 2, 500ms)) {
+            log = scar({"log", "-n", "batch-render", "-ri", job});
+            if (log.out.find("Batch job status: SUCCEEDED") != std::string::npos ||
+                log.out.find("Batch job status: FAILED") != std::string::npos)
+                break;
+            std::this_thread::sleep_for(pause);  // the job's end is the event; Batch has no push
+        }
+        ASSERT_EQ(log.exit_code, 0) << log.err;
+        EXPECT_NE(log.out.find("Batch job status: SUCCEEDED"), std::string::npos) << log.out;
+        EXPECT_NE(log.out.find("batch-render: job " + job + ", prepared/"), std::string::npos) << log.out;
+        EXPECT_NE(log.out.find("(36 frames at 12 fps"), std::string::npos) << log.out;
+    }
+
+    // scar rm of the definition removes both functions and batch-render's Batch resources.
+    const auto rm = scar({"rm", "-f", (examples_conf / "batch-stage" / "batch-stage.toml").string()});
+    ASSERT_EQ(rm.exit_code, 0) << rm.out << rm.err;
+    EXPECT_EQ(json::parse(scar({"ls", "--json"}).out).as_array().size(), 0U);
+    scar::batch::client batch({emu_->url(), "us-east-1", {"test", "test", "", "test"}});
+    EXPECT_TRUE(batch.describe_compute_environments({"batch-render"}).value().empty());
+    EXPECT_TRUE(batch.describe_job_queues({"batch-render"}).value().empty());
+}
+
+TEST_F(Examples, HttpApiAnswersWithThumbnailsAndStoresThemAsynchronously) {
+    images({"imagemagick"});
+    if (IsSkipped() || HasFatalFailure()) return;
+    const auto photos = work_.path() / "photos";
+    const auto made = make_inputs("grayify", "imagemagick", "make-samples.sh", photos);
+    ASSERT_EQ(made.exit_code, 0) << made.out << made.err;
+    const auto logo = photos / "logo.png";  // 160x120, colour
+    const auto rose = photos / "rose.jpg";  // 70x46, colour
+
+    ASSERT_NO_FATAL_FAILURE(init("http-api", "http-thumbnail", "imagemagick"));
+    ASSERT_NO_FATAL_FAILURE(init("http-api", "http-thumbnail-store", "imagemagick"));
+
+    // The plain table shows each function's URL; --json has the same.
+    const auto table = scar({"ls"});
+    ASSERT_EQ(table.exit_code, 0) << table.err;
+    EXPECT_NE(table.out.find("API URL"), std::string::npos) << table.out;
+    std::map<std::string, std::string> urls;
+    const auto listed = json::parse(scar({"ls", "--json"}).out);  // named: see reports()
+    for (const auto& f : listed.as_array())
+        urls[json::value_to<std::string>(f.at("name"))] = json::value_to<std::string>(f.at("api_url"));
+    ASSERT_EQ(urls.size(), 2U);
+    for (const auto& [name, url] : urls) {
+        EXPECT_TRUE(url.starts_with(emu_->url() + "/restapis/")) << name << ": " << url;
+        EXPECT_NE(table.out.find(url), std::string::npos) << name << "'s URL is not in the table:\n"
+                                                          << table.out;
+    }
+
+    // Synchronous, binary in and out: a 64-pixel-wide gray PNG; the same bytes through curl.
+    const auto via_scar = work_.path() / "thumb-scar.png";
+    const auto inv = scar(
+        {"invoke", "-n", "http-thumbnail", "-db", logo.string(), "-p", "width=64", "-o", via_scar.string()}
+    );
+    ASSERT_EQ(inv.exit_code, 0) << inv.out << inv.err;
+    const auto thumb = read(via_scar);
+    const auto p = parse_picture(thumb);
+    ASSERT_TRUE(p) << "the answer is not an image (" << thumb.size() << " bytes): " << thumb.substr(0, 200);
+    EXPECT_EQ(p->format, "png");
+    EXPECT_EQ(p->width, 64U) << "?width=64 reached the script as CONT_VAR_width";
+    EXPECT_EQ(p->height, 48U) << "160x120 scaled to 64 wide";
+    EXPECT_TRUE(p->gray);
+
+    const auto via_curl = work_.path() / "thumb-curl.png";
+    scar::testing::process_options curl;
+    curl.argv = {
+        "curl",
+        "-sS",
+        "--fail-with-body",
+        "--data-binary",
+        "@" + logo.string(),
+        "-o",
+        via_curl.string(),
+        urls["http-thumbnail"] + "?width=64"};
+    const auto c = scar::testing::run(std::move(curl), 60s);
+    ASSERT_EQ(c.exit_code, 0) << c.out << c.err;
+    EXPECT_TRUE(read(via_curl) == thumb) << "curl's answer differs from scar invoke's ("
+                                         << read(via_curl).size() << " vs " << thumb.size() << " bytes)";
+
+    // The default width, and a bad one: an HTTP 500 whose body says what to fix.
+    const auto wide = work_.path() / "thumb-default.png";
+    ASSERT_EQ(
+        scar({"invoke", "-n", "http-thumbnail", "-db", rose.string(), "-o", wide.string()}).exit_code,
+        0
+    );
+    const auto dp = parse_picture(read(wide));
+    ASSERT_TRUE(dp);
+    EXPECT_EQ(dp->width, 128U);
+    EXPECT_TRUE(dp->gray);
+    const auto bad = scar({"invoke", "-n", "http-thumbnail", "-db", rose.string(), "-p", "width=huge"});
+    EXPECT_NE(bad.exit_code, 0);
+    EXPECT_NE((bad.out + bad.err).find("width must be a number of pixels"), std::string::npos)
+        << bad.out << bad.err;
+
+    // The storing endpoint, synchronously: the answer is the script's line, the same
+    // thumbnail is in the bucket.
+    const auto store = [&](const std::string& name, bool async) {
+        std::vector<std::string> args{
+            "invoke",
+            "-n",
+            "http-thumbnail-store",
+            "-db",
+            logo.string(),
+            "-p",
+            "width=64",
+            "-p",
+            "name=" + name};
+        if (async) args.emplace_back("-a");
+        return scar(std::move(args));
+    };
+    const auto stored = store("logo-sync", false);
+    ASSERT_EQ(stored.exit_code, 0) << stored.out << stored.err;
+    EXPECT_NE(stored.out.find("-> logo-sync.png (64x48 Gray"), std::string::npos) << stored.out;
+    EXPECT_TRUE(get("scar-http", "thumbnails/logo-sync.png") == thumb)
+        << "the stored thumbnail differs from the one answered";
+
+    // Asynchronously: the call returns at once, the thumbnail follows in the bucket.
+    const auto async = store("logo-async", true);
+    ASSERT_EQ(async.exit_code, 0) << async.out << async.err;
+    EXPECT_NE(async.out.find("launched asynchronously"), std::string::npos) << async.out;
+    const auto keys = wait_for_objects("scar-http", "thumbnails/logo-async", 1);
+    ASSERT_EQ(keys, (std::vector<std::string>{"thumbnails/logo-async.png"}))
+        << scar({"log", "-n", "http-thumbnail-store"}).out;
+    EXPECT_TRUE(get("scar-http", "thumbnails/logo-async.png") == thumb);
+    EXPECT_NE(scar({"log", "-n", "http-thumbnail-store"}).out.find("API Gateway request"), std::string::npos);
+
+    const auto rm = scar({"rm", "-f", (examples_conf / "http-api" / "http-api.toml").string()});
+    ASSERT_EQ(rm.exit_code, 0) << rm.out << rm.err;
+    EXPECT_EQ(json::parse(scar({"ls", "--json"}).out).as_array().size(), 0U);
+    scar::apigw::client api({emu_->url(), "us-east-1", {"test", "test", "", "test"}});
+    EXPECT_TRUE(api.list_rest_apis().value().empty()) << "scar rm deletes both REST APIs";
 }
 
 }  // namespace
