@@ -5,10 +5,13 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "../commands.hpp"
 #include "../support.hpp"
@@ -60,15 +63,30 @@ int run_ls(const ls_flags& f) {
         std::cout << json::serialize(out) << "\n";
         return 0;
     }
+    // INPUTS is the last column unless a function has an API Gateway endpoint: then the
+    // inputs are padded to their widest and the URL follows (`scar invoke` and curl use it).
+    std::vector<std::string> inputs(fns.size());
+    std::size_t inputs_width = 6;
+    int image_width = 32;  // wider when an image reference is: columns never run together
+    bool any_api = false;
+    for (std::size_t n = 0; n < fns.size(); ++n) {
+        image_width = std::max(image_width, static_cast<int>(fns[n].image.size()) + 2);
+        for (const auto& i : fns[n].inputs) inputs[n] += (inputs[n].empty() ? "" : " ") + i;
+        if (inputs[n].empty()) inputs[n] = "-";
+        inputs_width = std::max(inputs_width, inputs[n].size());
+        any_api = any_api || !fns[n].api_url.empty();
+    }
+    const auto last = [&](const std::string& in, const std::string& url) {
+        if (!any_api) return in + "\n";
+        return in + std::string(inputs_width + 2 - in.size(), ' ') + url + "\n";
+    };
     std::cout << std::left << std::setw(24) << "NAME" << std::setw(8) << "MEMORY" << std::setw(9) << "TIMEOUT"
-              << std::setw(14) << "MODE" << std::setw(32) << "IMAGE"
-              << "INPUTS\n";
-    for (const auto& s : fns) {
-        std::string inputs;
-        for (const auto& i : s.inputs) inputs += (inputs.empty() ? "" : " ") + i;
+              << std::setw(14) << "MODE" << std::setw(image_width) << "IMAGE" << last("INPUTS", "API URL");
+    for (std::size_t n = 0; n < fns.size(); ++n) {
+        const auto& s = fns[n];
         std::cout << std::left << std::setw(24) << s.name << std::setw(8) << s.memory_mb << std::setw(9)
-                  << s.timeout_s << std::setw(14) << s.mode << std::setw(32) << s.image
-                  << (inputs.empty() ? "-" : inputs) << "\n";
+                  << s.timeout_s << std::setw(14) << s.mode << std::setw(image_width) << s.image
+                  << last(inputs[n], s.api_url.empty() ? "-" : s.api_url);
     }
     return 0;
 }
