@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <ctime>
 #include <fstream>
 #include <map>
@@ -285,17 +286,22 @@ result<proxy_reply> parse_proxy(std::string_view payload) {
     proxy_reply out;
     const auto* code = o.if_contains("statusCode");
     if (code == nullptr) return malformed("no statusCode");
-    if (code->is_int64() || code->is_uint64()) {
-        out.status = static_cast<int>(code->to_number<std::int64_t>());
-    } else if (code->is_string() && !code->as_string().empty() &&
-               std::all_of(code->as_string().begin(), code->as_string().end(), [](char c) {
-                   return c >= '0' && c <= '9';
-               })) {
-        out.status = std::atoi(code->as_string().c_str());
+    // A number or a string of digits; anything outside 100–599 (however large) is out of range.
+    std::int64_t status = -1;
+    if (code->is_int64()) {
+        status = code->as_int64();
+    } else if (code->is_uint64()) {
+        status = 1000;
+    } else if (code->is_string()) {
+        const auto& text = code->as_string();
+        const auto [end, range] = std::from_chars(text.data(), text.data() + text.size(), status);
+        if (text.empty() || end != text.data() + text.size()) return malformed("statusCode is not a number");
+        if (range == std::errc::result_out_of_range) status = 1000;
     } else {
         return malformed("statusCode is not a number");
     }
-    if (out.status < 100 || out.status > 599) return malformed("statusCode out of range");
+    if (status < 100 || status > 599) return malformed("statusCode out of range");
+    out.status = static_cast<int>(status);
     // multiValueHeaders first: a name in both keeps its multi-value casing, values joined.
     std::map<std::string, std::pair<std::string, std::vector<std::string>>> merged;
     std::vector<std::string> order;

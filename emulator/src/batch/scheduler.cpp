@@ -40,20 +40,6 @@ constexpr std::string_view misconfigured =
     "MISCONFIGURATION:JOB_RESOURCE_REQUIREMENT - The job resource requirement (vCPU/memory/GPU) is higher "
     "than that can be met by the CE(s) attached to the job queue.";
 
-std::vector<std::string> strings(const json::value* v) {
-    std::vector<std::string> out;
-    if (v != nullptr && v->is_array())
-        for (const auto& e : v->as_array())
-            if (e.is_string()) out.emplace_back(e.as_string());
-    return out;
-}
-
-json::array to_array(const std::vector<std::string>& v) {
-    json::array a;
-    for (const auto& s : v) a.emplace_back(s);
-    return a;
-}
-
 /// evaluateOnExit's glob: exact, or a prefix when the pattern ends with '*'.
 bool glob(std::string_view pattern, std::string_view value) {
     if (pattern.ends_with('*')) return value.starts_with(pattern.substr(0, pattern.size() - 1));
@@ -96,7 +82,7 @@ json::object to_json(const job& j) {
         {"stopped_at", j.stopped_at},
         {"seq", j.seq},
         {"depends_on", j.depends_on},
-        {"wait_for", to_array(j.wait_for)},
+        {"wait_for", json_array(j.wait_for)},
         {"parameters", j.parameters},
         {"container", j.container},
         {"retry_strategy", j.retry_strategy},
@@ -112,7 +98,7 @@ json::object to_json(const job& j) {
         {"array_size", j.array_size},
         {"array_index", j.array_index},
         {"parent", j.parent},
-        {"children", to_array(j.children)},
+        {"children", json_array(j.children)},
         {"cancelled", j.cancelled},
         {"terminated", j.terminated},
         {"ce", j.ce},
@@ -152,7 +138,7 @@ job from_json(const json::object& o) {
     j.stopped_at = json_int(o, "stopped_at").value_or(0);
     j.seq = static_cast<std::uint64_t>(json_int(o, "seq").value_or(0));
     j.depends_on = array_at(o, "depends_on");
-    j.wait_for = strings(o.if_contains("wait_for"));
+    j.wait_for = json_strings(o.if_contains("wait_for"));
     j.parameters = object_at(o, "parameters");
     j.container = object_at(o, "container");
     j.retry_strategy = object_at(o, "retry_strategy");
@@ -169,7 +155,7 @@ job from_json(const json::object& o) {
     j.array_size = static_cast<int>(json_int(o, "array_size").value_or(0));
     j.array_index = static_cast<int>(json_int(o, "array_index").value_or(-1));
     j.parent = json_string(o, "parent");
-    j.children = strings(o.if_contains("children"));
+    j.children = json_strings(o.if_contains("children"));
     j.cancelled = bool_at(o, "cancelled");
     j.terminated = bool_at(o, "terminated");
     j.ce = json_string(o, "ce");
@@ -513,7 +499,7 @@ void service::launch(job& j) {
     j.deadline.reset();
     j.kill_at.reset();
     r->image = json_string(j.container, "image");
-    r->command = strings(j.container.if_contains("command"));
+    r->command = json_strings(j.container.if_contains("command"));
     for (const auto& v : array_at(j.container, "environment"))
         if (v.is_object())
             r->env.emplace_back(json_string(v.as_object(), "name"), json_string(v.as_object(), "value"));

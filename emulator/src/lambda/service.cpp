@@ -152,20 +152,6 @@ std::string uuid() {
            h.substr(20);
 }
 
-std::vector<std::string> strings(const json::value* v) {
-    std::vector<std::string> out;
-    if (v != nullptr && v->is_array())
-        for (const auto& s : v->as_array())
-            if (s.is_string()) out.emplace_back(s.as_string());
-    return out;
-}
-
-json::array to_array(const std::vector<std::string>& v) {
-    json::array a;
-    for (const auto& s : v) a.emplace_back(s);
-    return a;
-}
-
 json::object configuration(const function& f, bool full) {
     json::object vars;
     for (const auto& [k, v] : f.env) vars[k] = v;
@@ -199,8 +185,8 @@ json::object configuration(const function& f, bool full) {
     }
     if (!f.entry_point.empty() || !f.command.empty() || !f.working_dir.empty()) {
         json::object ic;
-        if (!f.entry_point.empty()) ic["EntryPoint"] = to_array(f.entry_point);
-        if (!f.command.empty()) ic["Command"] = to_array(f.command);
+        if (!f.entry_point.empty()) ic["EntryPoint"] = json_array(f.entry_point);
+        if (!f.command.empty()) ic["Command"] = json_array(f.command);
         if (!f.working_dir.empty()) ic["WorkingDirectory"] = f.working_dir;
         c["ImageConfigResponse"] = {{"ImageConfig", ic}};
     }
@@ -356,10 +342,10 @@ result<void> service::load() {
         if (const auto* e = o.if_contains("env"); e != nullptr && e->is_object())
             for (const auto& [k, val] : e->as_object())
                 if (val.is_string()) f->env[std::string(k)] = std::string(val.as_string());
-        f->entry_point = strings(o.if_contains("entry_point"));
-        f->command = strings(o.if_contains("command"));
+        f->entry_point = json_strings(o.if_contains("entry_point"));
+        f->command = json_strings(o.if_contains("command"));
         f->working_dir = json_string(o, "working_dir");
-        f->layers = strings(o.if_contains("layers"));
+        f->layers = json_strings(o.if_contains("layers"));
         f->code_sha256 = json_string(o, "code_sha256");
         f->code_size = json_int(o, "code_size").value_or(0);
         f->code_dir = json_string(o, "code_dir");
@@ -398,8 +384,8 @@ result<void> service::save(const function& f) const {
         {"timeout", f.timeout},
         {"ephemeral", f.ephemeral},
         {"env", env},
-        {"entry_point", to_array(f.entry_point)},
-        {"command", to_array(f.command)},
+        {"entry_point", json_array(f.entry_point)},
+        {"command", json_array(f.command)},
         {"working_dir", f.working_dir},
         {"code_sha256", f.code_sha256},
         {"code_size", f.code_size},
@@ -407,7 +393,7 @@ result<void> service::save(const function& f) const {
         {"last_modified", f.last_modified},
         {"revision", f.revision},
         {"statements", f.statements},
-        {"layers", to_array(f.layers)}};
+        {"layers", json_array(f.layers)}};
     if (f.reserved) o["reserved"] = *f.reserved;
     if (f.has_invoke_config) {
         o["invoke_config"] = {
@@ -485,7 +471,7 @@ static result<void> apply_config(function& f, const json::object& in) {
     if (in.contains("Handler")) f.handler = json_string(in, "Handler");
     if (in.contains("Runtime")) f.runtime = json_string(in, "Runtime");
     if (const auto* ls = in.if_contains("Layers"); ls != nullptr && ls->is_array()) {
-        f.layers = strings(ls);
+        f.layers = json_strings(ls);
         if (f.layers.size() > 5) return invalid("Cannot reference more than 5 layers.");
     }
     if (const auto* e = in.if_contains("Environment"); e != nullptr && e->is_object()) {
@@ -524,8 +510,8 @@ static result<void> apply_config(function& f, const json::object& in) {
         }
     }
     if (const auto* ic = in.if_contains("ImageConfig"); ic != nullptr && ic->is_object()) {
-        f.entry_point = strings(ic->as_object().if_contains("EntryPoint"));
-        f.command = strings(ic->as_object().if_contains("Command"));
+        f.entry_point = json_strings(ic->as_object().if_contains("EntryPoint"));
+        f.command = json_strings(ic->as_object().if_contains("Command"));
         f.working_dir = json_string(ic->as_object(), "WorkingDirectory");
     }
     return {};
@@ -738,8 +724,8 @@ result<std::string> service::layer_request(
               {"CodeSha256",
                encoding::base64_encode(std::span<const std::uint8_t>(digest.data(), digest.size()))},
               {"CodeSize", zip->size()}}},
-            {"CompatibleRuntimes", to_array(strings(in.if_contains("CompatibleRuntimes")))},
-            {"CompatibleArchitectures", to_array(strings(in.if_contains("CompatibleArchitectures")))},
+            {"CompatibleRuntimes", json_array(json_strings(in.if_contains("CompatibleRuntimes")))},
+            {"CompatibleArchitectures", json_array(json_strings(in.if_contains("CompatibleArchitectures")))},
             {"LicenseInfo", json_string(in, "LicenseInfo")}};
         std::ofstream(dir.string() + ".json", std::ios::trunc) << json::serialize(out);
         return json::serialize(out);

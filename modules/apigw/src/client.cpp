@@ -1,5 +1,6 @@
 #include "scar/apigw/client.hpp"
 
+#include <scar/core/aws_error.hpp>
 #include <scar/core/clock.hpp>
 #include <scar/core/encoding.hpp>
 #include <scar/core/http.hpp>
@@ -30,7 +31,8 @@ std::int64_t seconds(const json::object& o, std::string_view k) {
     if (v == nullptr) return 0;
     if (v->is_int64()) return v->as_int64();
     if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
-    if (v->is_double()) return static_cast<std::int64_t>(v->as_double());
+    if (v->is_double() && v->as_double() > -9.2e18 && v->as_double() < 9.2e18)
+        return static_cast<std::int64_t>(v->as_double());
     return 0;
 }
 
@@ -51,21 +53,9 @@ resource resource_from(const json::object& o) {
     return r;
 }
 
-/// The error API Gateway answered: the code from `x-amzn-ErrorType`, the message from the body.
+/// The error API Gateway answered.
 error gateway_error(const http::response& r, std::string_view what) {
-    std::string code(r.header("x-amzn-errortype").value_or(""));
-    if (const auto colon = code.find(':'); colon != std::string::npos) code.resize(colon);
-    std::string message;
-    boost::system::error_code ec;
-    const auto doc = json::parse(r.body, ec);
-    if (!ec && doc.is_object()) {
-        message = field(doc.as_object(), "message");
-        if (message.empty()) message = field(doc.as_object(), "Message");
-        if (code.empty()) code = field(doc.as_object(), "__type");
-    }
-    if (code.empty()) code = r.status >= 500 ? "ServiceException" : "BadRequestException";
-    if (message.empty()) message = "HTTP " + std::to_string(r.status);
-    return make_error(code, std::string(what) + ": " + message, r.status, r.status == 429 || r.status >= 500);
+    return aws::json_error(r, what, "BadRequestException");
 }
 
 }  // namespace

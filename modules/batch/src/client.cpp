@@ -1,5 +1,6 @@
 #include "scar/batch/client.hpp"
 
+#include <scar/core/aws_error.hpp>
 #include <scar/core/clock.hpp>
 #include <scar/core/http.hpp>
 #include <scar/sigv4/signer.hpp>
@@ -30,7 +31,8 @@ std::optional<std::int64_t> num(const json::object& o, std::string_view k) {
     if (v == nullptr) return std::nullopt;
     if (v->is_int64()) return v->as_int64();
     if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
-    if (v->is_double()) return static_cast<std::int64_t>(v->as_double());
+    // Only a double an int64 holds converts (a larger one would be undefined behaviour).
+    if (v->is_double() && std::abs(v->as_double()) < 9.2e18) return static_cast<std::int64_t>(v->as_double());
     return std::nullopt;
 }
 
@@ -283,28 +285,10 @@ job_summary summary_from(const json::object& o) {
 
 /// The error Batch answered: its code, its message, and what to do for the usual ones.
 error batch_error(const http::response& r, std::string_view what) {
-    std::string code(r.header("x-amzn-errortype").value_or(""));
-    if (const auto colon = code.find(':'); colon != std::string::npos) code.resize(colon);
-    std::string message;
-    boost::system::error_code ec;
-    const auto doc = json::parse(r.body, ec);
-    if (!ec && doc.is_object()) {
-        message = str(doc.as_object(), "message");
-        if (message.empty()) message = str(doc.as_object(), "Message");
-        if (code.empty()) code = str(doc.as_object(), "__type");
-    }
-    if (const auto hash = code.rfind('#'); hash != std::string::npos) code.erase(0, hash + 1);
-    if (code.empty()) code = r.status >= 500 ? "ServerException" : "ClientException";
-    if (message.empty()) message = "HTTP " + std::to_string(r.status);
-    std::string hint;
-    if (r.status == 403) hint = "; check the credentials and that they may call batch:*";
-    if (r.status == 404) hint = "; is this endpoint AWS Batch (AWS_ENDPOINT_URL_BATCH)?";
-    return make_error(
-        code,
-        std::string(what) + ": " + message + hint,
-        r.status,
-        r.status == 429 || r.status >= 500
-    );
+    auto e = aws::json_error(r, what, "ClientException");
+    if (r.status == 403) e.message += "; check the credentials and that they may call batch:*";
+    if (r.status == 404) e.message += "; is this endpoint AWS Batch (AWS_ENDPOINT_URL_BATCH)?";
+    return e;
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "aws_json.hpp"
 
+#include <scar/core/aws_error.hpp>
 #include <scar/core/clock.hpp>
 #include <scar/core/http.hpp>
 #include <scar/sigv4/signer.hpp>
@@ -59,15 +60,7 @@ result<json::value> json_service::call(std::string_view operation, const json::v
     if (!r) return r.error().wrap(operation);
     boost::system::error_code ec;
     auto doc = r->body.empty() ? json::value(json::object()) : json::parse(r->body, ec);
-    if (r->status / 100 != 2) {
-        std::string code = ec ? std::string() : string_at(doc, "__type");
-        if (const auto hash = code.rfind('#'); hash != std::string::npos) code.erase(0, hash + 1);
-        std::string message = ec ? std::string() : string_at(doc, "message");
-        if (message.empty() && !ec) message = string_at(doc, "Message");
-        if (code.empty()) code = r->status >= 500 ? "ServiceException" : "InvalidRequest";
-        if (message.empty()) message = "HTTP " + std::to_string(r->status);
-        return make_error(code, std::string(operation) + ": " + message, r->status, r->status >= 500);
-    }
+    if (r->status / 100 != 2) return aws::json_error(*r, operation, "InvalidRequest");
     if (ec) return make_error("ServiceException", std::string(operation) + ": the answer is not JSON");
     return doc;
 }

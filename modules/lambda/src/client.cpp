@@ -1,5 +1,6 @@
 #include "scar/lambda/client.hpp"
 
+#include <scar/core/aws_error.hpp>
 #include <scar/core/clock.hpp>
 #include <scar/core/encoding.hpp>
 #include <scar/core/http.hpp>
@@ -70,29 +71,13 @@ json::array strings(const std::vector<std::string>& v) {
     return a;
 }
 
-/// The error Lambda answered, with its code and message.
+/// The error Lambda answered, with its code, its message and what to do about it.
 error lambda_error(const http::response& r, std::string_view what) {
-    std::string code(r.header("x-amzn-errortype").value_or(""));
-    if (const auto colon = code.find(':'); colon != std::string::npos) code.resize(colon);
-    std::string message;
-    boost::system::error_code ec;
-    const auto doc = json::parse(r.body, ec);
-    if (!ec && doc.is_object()) {
-        message = field(doc.as_object(), "message");
-        if (message.empty()) message = field(doc.as_object(), "Message");
-        if (code.empty()) code = field(doc.as_object(), "__type");
-    }
-    if (code.empty()) code = r.status >= 500 ? "ServiceException" : "InvalidRequestException";
-    if (message.empty()) message = "HTTP " + std::to_string(r.status);
-    std::string hint;
-    if (code == "ResourceNotFoundException") hint = "; check the function name (scar ls lists them)";
-    if (code == "TooManyRequestsException") hint = "; the function's concurrency is used up, retry later";
-    return make_error(
-        code,
-        std::string(what) + ": " + message + hint,
-        r.status,
-        r.status == 429 || r.status >= 500
-    );
+    auto e = aws::json_error(r, what, "InvalidRequestException");
+    if (e.code == "ResourceNotFoundException") e.message += "; check the function name (scar ls lists them)";
+    if (e.code == "TooManyRequestsException")
+        e.message += "; the function's concurrency is used up, retry later";
+    return e;
 }
 
 }  // namespace
