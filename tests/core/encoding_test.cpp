@@ -73,4 +73,20 @@ TEST(EncodingText, TrimLowerIequals) {
     EXPECT_FALSE(enc::iequals("Content-Type", "Content-Typ"));
 }
 
+TEST(Encoding, ToValidUtf8ReplacesWhatIsNotUtf8) {
+    using scar::encoding::to_valid_utf8;
+    const std::string fffd = "\xEF\xBF\xBD";
+    EXPECT_EQ(to_valid_utf8("plain ascii"), "plain ascii");
+    EXPECT_EQ(
+        to_valid_utf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
+        "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"
+    );
+    EXPECT_EQ(to_valid_utf8("\x89PNG\r\n"), fffd + "PNG\r\n");                // a PNG header
+    EXPECT_EQ(to_valid_utf8("\xC0\xAF"), fffd + fffd);                        // overlong '/'
+    EXPECT_EQ(to_valid_utf8("\xED\xA0\x80"), fffd + fffd + fffd);             // a surrogate
+    EXPECT_EQ(to_valid_utf8("\xF4\x90\x80\x80"), fffd + fffd + fffd + fffd);  // above U+10FFFF
+    EXPECT_EQ(to_valid_utf8("ab\xE2\x82"), "ab" + fffd + fffd);               // cut short
+    EXPECT_EQ(to_valid_utf8(std::string_view("\0x", 2)), std::string("\0x", 2));
+}
+
 }  // namespace

@@ -262,6 +262,13 @@ TEST_F(Lambda, ColdThenWarmReuseAndErrors) {
     EXPECT_NE(crashed.body.find("exit status 3"), std::string::npos) << crashed.body;
     EXPECT_EQ(invoke("echo", R"({"n":4})").status, 200);
 
+    // Output that is not UTF-8 is stored with U+FFFD, as CloudWatch does, and the log stays
+    // readable (it once made FilterLogEvents answer JSON no client could parse).
+    EXPECT_EQ(invoke("echo", R"("binary")").status, 200);
+    const auto binary = wait_logs("echo", "binary output", 1);
+    ASSERT_EQ(binary.size(), 1U);
+    EXPECT_EQ(binary[0], "\xEF\xBF\xBDPNG\x1A binary output");
+
     const auto bad = invoke("echo", "not json");
     EXPECT_EQ(bad.status, 400);
     EXPECT_EQ(bad.header("x-amzn-errortype").value_or(""), "InvalidRequestContentException");

@@ -235,6 +235,9 @@ result<void> service::append(
     const auto now = now_ms();
     for (auto& e : events) {
         if (e.ingestion == 0) e.ingestion = now;
+        // Program output may be any bytes; what is not UTF-8 becomes U+FFFD, as on
+        // CloudWatch (raw, it would make the JSON answers unreadable).
+        e.message = encoding::to_valid_utf8(e.message);
         s.stored_bytes += static_cast<std::int64_t>(e.message.size());
         s.events.push_back(std::move(e));
     }

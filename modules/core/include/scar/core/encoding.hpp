@@ -49,4 +49,9 @@ void append_uri_encoded(std::string& out, std::string_view text, bool keep_slash
 /// Case-insensitive ASCII equality.
 [[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
 
+/// `text` with every byte that is not part of a well-formed UTF-8 sequence (overlong
+/// forms, surrogates and code points above U+10FFFF included) replaced by U+FFFD, as
+/// CloudWatch Logs stores program output. Valid text comes back unchanged.
+[[nodiscard]] std::string to_valid_utf8(std::string_view text);
+
 }  // namespace scar::encoding
