@@ -20,7 +20,7 @@ build_pkgs=(
 test_pkgs=(
   python3 python3-botocore awscli curl
   docker-registry busybox-static crun
-  musl musl-tools
+  musl musl-tools wrk
   clang-14 libclang-rt-14-dev
   nodejs npm
 )
