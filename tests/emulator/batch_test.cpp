@@ -438,12 +438,12 @@ TEST(Batch, ArrayJobsAndDependencies) {
     const auto array = b.submit_command(
         "arr",
         "echo index=$AWS_BATCH_JOB_ARRAY_INDEX size=$AWS_BATCH_JOB_ARRAY_SIZE id=$AWS_BATCH_JOB_ID",
-        {{"arrayProperties", {{"size", 3}}}}
+        {{"arrayProperties", {{"size", 10}}}}
     );
     const auto n_to_n = b.submit_command(
         "after",
         "true",
-        {{"arrayProperties", {{"size", 3}}},
+        {{"arrayProperties", {{"size", 10}}},
          {"dependsOn", json::array{json::object{{"jobId", array}, {"type", "N_TO_N"}}}}}
     );
     const auto sequential = b.submit_command(
@@ -457,22 +457,22 @@ TEST(Batch, ArrayJobsAndDependencies) {
 
     const auto parent = wait_done(url, array);
     EXPECT_EQ(status_of(parent), "SUCCEEDED");
-    EXPECT_EQ(parent.at("arrayProperties").at("size").as_int64(), 3);
-    EXPECT_EQ(parent.at("arrayProperties").at("statusSummary").at("SUCCEEDED").as_int64(), 3);
+    EXPECT_EQ(parent.at("arrayProperties").at("size").as_int64(), 10);
+    EXPECT_EQ(parent.at("arrayProperties").at("statusSummary").at("SUCCEEDED").as_int64(), 10);
     const auto listed =
         aws(url, {"batch", "list-jobs", "--array-job-id", array, "--job-status", "SUCCEEDED"});
     ASSERT_EQ(listed.exit_code, 0) << listed.err;
     const auto listed_json = json::parse(listed.out);
     const auto& children = listed_json.at("jobSummaryList").as_array();
-    ASSERT_EQ(children.size(), 3U);
-    for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(children.size(), 10U);
+    for (int i = 0; i < 10; ++i) {
         const std::string child_id = array + ":" + std::to_string(i);
         EXPECT_EQ(children.at(static_cast<std::size_t>(i)).at("jobId"), json::value(child_id));
         const auto c = describe(url, child_id);
         EXPECT_EQ(c.at("arrayProperties").at("index").as_int64(), i);
         const auto lines =
             log_lines(url, std::string(c.at("container").at("logStreamName").as_string()), true);
-        EXPECT_TRUE(has_line(lines, "index=" + std::to_string(i) + " size=3 id=" + child_id));
+        EXPECT_TRUE(has_line(lines, "index=" + std::to_string(i) + " size=10 id=" + child_id));
 
         EXPECT_EQ(status_of(wait_done(url, n_to_n + ":" + std::to_string(i))), "SUCCEEDED");
         const auto after_done = describe(url, n_to_n + ":" + std::to_string(i));
