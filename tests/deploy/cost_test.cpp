@@ -63,6 +63,29 @@ TEST(Cost, PricesInvocationsAsAHandComputation) {
     EXPECT_EQ(estimate("idle", {}, "x86_64", 512, prices).total, 0.0);
 }
 
+TEST(Cost, PricesBatchJobsAsFargateWithItsMinimum) {
+    const auto prices = scar::config::load_prices().value();  // conf/prices.toml
+    std::vector<invocation_report> dispatch(1);
+    dispatch[0] = {"d", 20.0, 20, 256, std::nullopt, 5'000};
+    auto c = estimate("render", dispatch, "x86_64", 512, prices);
+    const double lambda_only = c.total;
+    // A 3.2 s job on 1 vCPU and 1 GB is billed the 60 s minimum; a 90.4 s job on 2 vCPUs and
+    // 4 GB is billed 91 s.
+    add_jobs(c, {{6'000, 9'200, 1, 1024}, {10'000, 100'400, 2, 4096}}, prices);
+    EXPECT_EQ(c.jobs, 2U);
+    EXPECT_DOUBLE_EQ(c.job_seconds, 151.0);
+    const double want =
+        60.0 / 3600 * (1 * 0.04048 + 1 * 0.004445) + 91.0 / 3600 * (2 * 0.04048 + 4 * 0.004445);
+    EXPECT_NEAR(c.job_cost, want, 1e-12);
+    EXPECT_NEAR(c.total, lambda_only + want, 1e-12);
+    // The workflow's span now runs from the dispatch's start to the last job's end.
+    EXPECT_NEAR(c.wall_seconds, (100'400 - (5'000 - 20)) / 1000.0, 1e-9);
+
+    scar::deploy::function_cost jobs_only;
+    scar::deploy::add_jobs(jobs_only, {{1'000, 2'000, 1, 2048}}, prices);
+    EXPECT_NEAR(jobs_only.wall_seconds, 1.0, 1e-9);
+}
+
 TEST(Cost, PriceTableErrorsNameTheFileLineAndKey) {
     const auto path = std::filesystem::temp_directory_path() / "scar-prices-test.toml";
     std::ofstream(path

@@ -458,6 +458,14 @@ path = "jobs-out/out"
     EXPECT_NE(log.out.find("Batch job status: SUCCEEDED"), std::string::npos) << log.out;
     EXPECT_NE(log.out.find("said in job " + job), std::string::npos) << log.out;
 
+    // scar cost prices the two jobs that ran (Fargate, 60 s minimum each) with the dispatches.
+    const auto cost = scar({"cost", "-n", "batchy", "--json"});
+    ASSERT_EQ(cost.exit_code, 0) << cost.err;
+    const auto priced = json::parse(cost.out).at("functions").as_array().at(0).as_object();
+    EXPECT_EQ(priced.at("batch_jobs").to_number<int>(), 2) << cost.out;
+    EXPECT_DOUBLE_EQ(priced.at("batch_job_seconds").to_number<double>(), 120.0) << cost.out;
+    EXPECT_GT(priced.at("batch_cost").to_number<double>(), 0.0);
+
     // update: a changed job gets a new revision of the definition, the older one goes.
     auto toml = read(work_.path() / "fn" / "batchy.toml");
     toml.replace(toml.find("memory = 256"), 12, "memory = 128");

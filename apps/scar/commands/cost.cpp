@@ -53,6 +53,9 @@ int run_cost(const cost_flags& f) {
                 {"request_cost", c.request_cost},
                 {"compute_cost", c.compute_cost},
                 {"ephemeral_cost", c.ephemeral_cost},
+                {"batch_jobs", c.jobs},
+                {"batch_job_seconds", c.job_seconds},
+                {"batch_cost", c.job_cost},
                 {"total", c.total},
                 {"wall_seconds", c.wall_seconds},
                 {"p50_ms", c.p50_ms},
@@ -68,10 +71,11 @@ int run_cost(const cost_flags& f) {
         return 0;
     }
     std::printf(
-        "%-20s %8s %6s %10s %10s %9s %9s %14s\n",
+        "%-20s %8s %6s %6s %10s %10s %9s %9s %14s\n",
         "FUNCTION",
         "INVOKES",
         "COLD",
+        "JOBS",
         "GB-SECONDS",
         "WALL (s)",
         "P50 (ms)",
@@ -80,10 +84,11 @@ int run_cost(const cost_flags& f) {
     );
     for (const auto& c : r.functions) {
         std::printf(
-            "%-20s %8zu %6zu %10s %10s %9s %9s %14s\n",
+            "%-20s %8zu %6zu %6zu %10s %10s %9s %9s %14s\n",
             c.name.c_str(),
             c.invocations,
             c.cold_starts,
+            c.jobs,
             fixed(c.gb_seconds, 3).c_str(),
             fixed(c.wall_seconds, 2).c_str(),
             fixed(c.p50_ms, 1).c_str(),
@@ -92,8 +97,9 @@ int run_cost(const cost_flags& f) {
         );
     }
     std::printf(
-        "%-20s %8s %6s %10s %10s %9s %9s %14s\n",
+        "%-20s %8s %6s %6s %10s %10s %9s %9s %14s\n",
         "workflow",
+        "",
         "",
         "",
         "",
@@ -103,7 +109,7 @@ int run_cost(const cost_flags& f) {
         money(r.total).c_str()
     );
     std::printf(
-        "on AWS Lambda in %s at the prices of %s, free tier not subtracted\n",
+        "on AWS Lambda (Batch jobs on Fargate) in %s at the prices of %s, free tier not subtracted\n",
         r.region.c_str(),
         f.prices.empty() ? "conf/prices.toml" : f.prices.c_str()
     );

@@ -283,4 +283,30 @@ result<std::optional<job_log>> describe_job(const target& t, const std::string& 
     return std::optional<job_log>();
 }
 
+result<std::vector<job_usage>> finished_jobs(const target& t, const std::string& name) {
+    auto b = batch_of(t);
+    auto definitions = b.describe_job_definitions(name, "");
+    if (!definitions) return definitions.error().wrap("reading the job definitions of " + name);
+    std::vector<job_usage> out;
+    for (const char* status : {"SUCCEEDED", "FAILED"}) {
+        batch::list_jobs_request req;
+        req.queue = name;
+        req.status = status;
+        auto jobs = b.list_jobs(req);
+        if (!jobs) return jobs.error().wrap("listing the Batch jobs of " + name);
+        for (const auto& j : *jobs) {
+            if (j.started_at == 0 || j.stopped_at < j.started_at) continue;  // never ran
+            job_usage u{j.id, j.started_at, j.stopped_at};
+            for (const auto& d : *definitions) {
+                if (d.arn == j.definition) {
+                    u.vcpus = d.container.vcpus;
+                    u.memory_mb = d.container.memory_mb;
+                }
+            }
+            out.push_back(std::move(u));
+        }
+    }
+    return out;
+}
+
 }  // namespace scar::deploy::detail

@@ -7,9 +7,11 @@
 #include <scar/core/error.hpp>
 #include <scar/deploy/deploy.hpp>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace scar::deploy::detail {
 
@@ -55,5 +57,18 @@ using step_report = std::function<void(std::string_view)>;
 
 /// DescribeJobs of one id: its status and log stream (no lines), or nullopt when unknown.
 [[nodiscard]] result<std::optional<job_log>> describe_job(const target& t, const std::string& job_id);
+
+/// A finished job of a function's queue and what it ran on.
+struct job_usage {
+    std::string id;
+    std::int64_t started_ms = 0;
+    std::int64_t stopped_ms = 0;
+    double vcpus = 1;
+    int memory_mb = 2048;
+};
+
+/// The jobs on the queue named `name` that ran and ended (SUCCEEDED or FAILED), with the
+/// vCPUs and memory of the job definition revision each ran.
+[[nodiscard]] result<std::vector<job_usage>> finished_jobs(const target& t, const std::string& name);
 
 }  // namespace scar::deploy::detail

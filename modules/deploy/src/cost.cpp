@@ -6,6 +6,8 @@
 #include <charconv>
 #include <cmath>
 
+#include "batch_resources.hpp"
+
 namespace scar::deploy {
 namespace {
 
@@ -82,6 +84,25 @@ function_cost estimate(
     return c;
 }
 
+void add_jobs(function_cost& c, const std::vector<job_run>& jobs, const config::price_table& prices) {
+    const auto& bp = prices.batch;
+    for (const auto& j : jobs) {
+        const double ran = static_cast<double>(j.stopped_ms - j.started_ms) / 1000.0;
+        const double billed = std::max(std::ceil(ran), static_cast<double>(bp.fargate_minimum_seconds));
+        const double hours = billed / 3600.0;
+        const double cost =
+            hours * (j.vcpus * bp.fargate_vcpu_hour + j.memory_mb / 1024.0 * bp.fargate_gb_hour);
+        ++c.jobs;
+        c.job_seconds += billed;
+        c.job_cost += cost;
+        c.total += cost;
+        const bool first = c.invocations == 0 && c.jobs == 1;
+        c.first_start_ms = first ? j.started_ms : std::min(c.first_start_ms, j.started_ms);
+        c.last_end_ms = first ? j.stopped_ms : std::max(c.last_end_ms, j.stopped_ms);
+    }
+    if (!jobs.empty()) c.wall_seconds = static_cast<double>(c.last_end_ms - c.first_start_ms) / 1000.0;
+}
+
 result<cost_report> cost(
     const target& t,
     const std::vector<std::string>& names,
@@ -114,7 +135,15 @@ result<cost_report> cost(
             return lines.error();
         }
         auto c = estimate(name, reports, fn->architecture, fn->ephemeral_mb, prices);
-        if (c.invocations > 0) {
+        if (const auto mode = fn->environment.find(std::string(env_mode));
+            mode != fn->environment.end() && (mode->second == "batch" || mode->second == "lambda-batch")) {
+            auto jobs = detail::finished_jobs(t, name);
+            if (!jobs) return jobs.error();
+            std::vector<job_run> runs;
+            for (const auto& j : *jobs) runs.push_back({j.started_ms, j.stopped_ms, j.vcpus, j.memory_mb});
+            add_jobs(c, runs, prices);
+        }
+        if (c.invocations > 0 || c.jobs > 0) {
             first = first == 0 ? c.first_start_ms : std::min(first, c.first_start_ms);
             last = std::max(last, c.last_end_ms);
         }

@@ -2,9 +2,10 @@
 /// @file
 /// `scar cost`: what a run would cost on AWS, from what the functions' logs record — each
 /// invocation's `REPORT` line (billed duration, memory size, init duration) — the functions'
-/// ephemeral storage and architecture, and a price table (`conf/prices.toml`). The same
-/// lines come from the emulator and from AWS, so the estimate of a local run is what the
-/// same run would be billed on Lambda.
+/// ephemeral storage and architecture, the Batch jobs of functions in `batch` and
+/// `lambda-batch` mode (their run time, vCPUs and memory, priced as Fargate), and a price
+/// table (`conf/prices.toml`). The same lines and jobs come from the emulator and from AWS,
+/// so the estimate of a local run is what the same run would be billed.
 
 #include <scar/config/prices.hpp>
 #include <scar/core/error.hpp>
@@ -44,6 +45,9 @@ struct function_cost {
     double request_cost = 0;
     double compute_cost = 0;
     double ephemeral_cost = 0;
+    std::size_t jobs = 0;    ///< Batch jobs that ran (batch and lambda-batch modes)
+    double job_seconds = 0;  ///< their billed run time (at least the minimum each)
+    double job_cost = 0;     ///< priced as Fargate: vCPU-hours and GB-hours
     double total = 0;
     std::int64_t first_start_ms = 0;  ///< when the first invocation started (init included)
     std::int64_t last_end_ms = 0;     ///< when the last one ended
@@ -60,6 +64,18 @@ struct function_cost {
     int ephemeral_mb,
     const config::price_table& prices
 );
+
+/// A Batch job that ran: when, and on how much.
+struct job_run {
+    std::int64_t started_ms = 0;
+    std::int64_t stopped_ms = 0;
+    double vcpus = 1;
+    int memory_mb = 2048;
+};
+
+/// Adds the price of `jobs` to `c` (Fargate per second, with its minimum per job) and
+/// widens its wall span to cover them.
+void add_jobs(function_cost& c, const std::vector<job_run>& jobs, const config::price_table& prices);
 
 /// The whole workflow.
 struct cost_report {
