@@ -664,7 +664,9 @@ result<std::string> service::describe_job_definitions(const json::object& in) co
     const auto by_name = json_string(in, "jobDefinitionName");
     const auto status = json_string(in, "status");
     json::array out;
-    for (const auto& [n, revisions] : definitions_) {
+    for (const auto& entry : definitions_) {
+        const auto& n = entry.first;  // a structured binding cannot be captured by clang 14
+        const auto& revisions = entry.second;
         if (!by_name.empty() && n != by_name) continue;
         for (const auto& d : revisions) {
             if (!status.empty() && json_string(d.detail, "status") != status) continue;
