@@ -377,7 +377,7 @@ result<void> settle_file(attempt_state& st, bool success) {
 
 std::filesystem::path temp_path_for(const std::filesystem::path& target) {
     std::string suffix;
-    for (const unsigned char c : crypto::random_bytes(6)) suffix += "0123456789abcdef"[c & 15U];
+    for (const char c : crypto::random_bytes(6)) suffix += "0123456789abcdef"[static_cast<unsigned char>(c) & 15U];
     return target.parent_path() / ("." + target.filename().string() + ".part-" + suffix);
 }
 
