@@ -71,7 +71,7 @@ TEST(Cost, PricesBatchJobsAsFargateWithItsMinimum) {
     const double lambda_only = c.total;
     // A 3.2 s job on 1 vCPU and 1 GB is billed the 60 s minimum; a 90.4 s job on 2 vCPUs and
     // 4 GB is billed 91 s.
-    add_jobs(c, {{6'000, 9'200, 1, 1024}, {10'000, 100'400, 2, 4096}}, prices);
+    add_jobs(c, {{6'000, 9'200, 1, 1024, true}, {10'000, 100'400, 2, 4096, true}}, prices);
     EXPECT_EQ(c.jobs, 2U);
     EXPECT_DOUBLE_EQ(c.job_seconds, 151.0);
     const double want =
@@ -82,8 +82,19 @@ TEST(Cost, PricesBatchJobsAsFargateWithItsMinimum) {
     EXPECT_NEAR(c.wall_seconds, (100'400 - (5'000 - 20)) / 1000.0, 1e-9);
 
     scar::deploy::function_cost jobs_only;
-    scar::deploy::add_jobs(jobs_only, {{1'000, 2'000, 1, 2048}}, prices);
+    scar::deploy::add_jobs(jobs_only, {{1'000, 2'000, 1, 2048, true}}, prices);
     EXPECT_NEAR(jobs_only.wall_seconds, 1.0, 1e-9);
+}
+
+TEST(Cost, PricesBatchJobsOnEc2AsTheirShareOfTheInstances) {
+    const auto prices = scar::config::load_prices().value();
+    // 90.4 s on 2 vCPUs: 91 s × 2 vCPUs at the m5 price of a vCPU-hour, no minimum; 3.2 s on
+    // 1 vCPU: 4 s.
+    scar::deploy::function_cost c;
+    scar::deploy::add_jobs(c, {{10'000, 100'400, 2, 4096, false}, {0, 3'200, 1, 1024, false}}, prices);
+    EXPECT_DOUBLE_EQ(prices.batch.ec2_vcpu_hour, 0.048);
+    EXPECT_DOUBLE_EQ(c.job_seconds, 95.0);
+    EXPECT_NEAR(c.job_cost, 91.0 / 3600 * 2 * 0.048 + 4.0 / 3600 * 1 * 0.048, 1e-12);
 }
 
 TEST(Cost, PriceTableErrorsNameTheFileLineAndKey) {

@@ -289,7 +289,8 @@ std::vector<std::string> long_options(const std::string& help) {
 
 TEST(CliDocs, EveryOptionOfEveryVerbIsInTheReference) {
     const auto doc = read(fs::path(SCAR_SOURCE_DIR) / "docs" / "cli.md");
-    for (const std::string verb : {"init", "update", "run", "invoke", "ls", "log", "rm", "cost", "put", "get"}) {
+    for (const std::string verb :
+         {"init", "update", "run", "invoke", "ls", "log", "rm", "cost", "put", "get"}) {
         scar::testing::process_options o;
         o.argv = {SCAR_CLI_BIN, verb, "--help"};
         const auto help = scar::testing::run(std::move(o));
@@ -458,12 +459,14 @@ path = "jobs-out/out"
     EXPECT_NE(log.out.find("Batch job status: SUCCEEDED"), std::string::npos) << log.out;
     EXPECT_NE(log.out.find("said in job " + job), std::string::npos) << log.out;
 
-    // scar cost prices the two jobs that ran (Fargate, 60 s minimum each) with the dispatches.
+    // scar cost prices the two jobs that ran (an EC2 compute environment: their vCPUs for
+    // the seconds they ran) with the dispatches.
     const auto cost = scar({"cost", "-n", "batchy", "--json"});
     ASSERT_EQ(cost.exit_code, 0) << cost.err;
     const auto priced = json::parse(cost.out).at("functions").as_array().at(0).as_object();
     EXPECT_EQ(priced.at("batch_jobs").to_number<int>(), 2) << cost.out;
-    EXPECT_DOUBLE_EQ(priced.at("batch_job_seconds").to_number<double>(), 120.0) << cost.out;
+    EXPECT_GE(priced.at("batch_job_seconds").to_number<double>(), 2.0) << cost.out;
+    EXPECT_LT(priced.at("batch_job_seconds").to_number<double>(), 60.0) << cost.out;
     EXPECT_GT(priced.at("batch_cost").to_number<double>(), 0.0);
 
     // update: a changed job gets a new revision of the definition, the older one goes.

@@ -109,7 +109,7 @@ int run_cost(const cost_flags& f) {
         money(r.total).c_str()
     );
     std::printf(
-        "on AWS Lambda (Batch jobs on Fargate) in %s at the prices of %s, free tier not subtracted\n",
+        "on AWS Lambda and Batch in %s at the prices of %s, free tier not subtracted\n",
         r.region.c_str(),
         f.prices.empty() ? "conf/prices.toml" : f.prices.c_str()
     );

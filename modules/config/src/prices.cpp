@@ -139,6 +139,7 @@ result<price_table> load_prices(const std::filesystem::path& file) {
         r.price("fargate_vcpu_hour", p.batch.fargate_vcpu_hour);
         r.price("fargate_gb_hour", p.batch.fargate_gb_hour);
         r.count("fargate_minimum_seconds", p.batch.fargate_minimum_seconds);
+        r.price("ec2_vcpu_hour", p.batch.ec2_vcpu_hour);
         r.finish();
     }
     root.finish();

@@ -287,6 +287,10 @@ result<std::vector<job_usage>> finished_jobs(const target& t, const std::string&
     auto b = batch_of(t);
     auto definitions = b.describe_job_definitions(name, "");
     if (!definitions) return definitions.error().wrap("reading the job definitions of " + name);
+    // The function's compute environment has its name; gone, its jobs count as EC2.
+    bool fargate = false;
+    if (auto ces = b.describe_compute_environments({name}); ces && !ces->empty())
+        fargate = ces->front().resources && ces->front().resources->type.starts_with("FARGATE");
     std::vector<job_usage> out;
     for (const char* status : {"SUCCEEDED", "FAILED"}) {
         batch::list_jobs_request req;
@@ -297,6 +301,7 @@ result<std::vector<job_usage>> finished_jobs(const target& t, const std::string&
         for (const auto& j : *jobs) {
             if (j.started_at == 0 || j.stopped_at < j.started_at) continue;  // never ran
             job_usage u{j.id, j.started_at, j.stopped_at};
+            u.fargate = fargate;
             for (const auto& d : *definitions) {
                 if (d.arn == j.definition) {
                     u.vcpus = d.container.vcpus;

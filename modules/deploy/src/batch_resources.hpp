@@ -65,6 +65,7 @@ struct job_usage {
     std::int64_t stopped_ms = 0;
     double vcpus = 1;
     int memory_mb = 2048;
+    bool fargate = false;  ///< its compute environment is FARGATE or FARGATE_SPOT
 };
 
 /// The jobs on the queue named `name` that ran and ended (SUCCEEDED or FAILED), with the

@@ -87,11 +87,13 @@ function_cost estimate(
 void add_jobs(function_cost& c, const std::vector<job_run>& jobs, const config::price_table& prices) {
     const auto& bp = prices.batch;
     for (const auto& j : jobs) {
-        const double ran = static_cast<double>(j.stopped_ms - j.started_ms) / 1000.0;
-        const double billed = std::max(std::ceil(ran), static_cast<double>(bp.fargate_minimum_seconds));
+        const double ran = std::ceil(static_cast<double>(j.stopped_ms - j.started_ms) / 1000.0);
+        const double billed =
+            j.fargate ? std::max(ran, static_cast<double>(bp.fargate_minimum_seconds)) : ran;
         const double hours = billed / 3600.0;
         const double cost =
-            hours * (j.vcpus * bp.fargate_vcpu_hour + j.memory_mb / 1024.0 * bp.fargate_gb_hour);
+            j.fargate ? hours * (j.vcpus * bp.fargate_vcpu_hour + j.memory_mb / 1024.0 * bp.fargate_gb_hour)
+                      : hours * j.vcpus * bp.ec2_vcpu_hour;
         ++c.jobs;
         c.job_seconds += billed;
         c.job_cost += cost;
@@ -140,7 +142,8 @@ result<cost_report> cost(
             auto jobs = detail::finished_jobs(t, name);
             if (!jobs) return jobs.error();
             std::vector<job_run> runs;
-            for (const auto& j : *jobs) runs.push_back({j.started_ms, j.stopped_ms, j.vcpus, j.memory_mb});
+            for (const auto& j : *jobs)
+                runs.push_back({j.started_ms, j.stopped_ms, j.vcpus, j.memory_mb, j.fargate});
             add_jobs(c, runs, prices);
         }
         if (c.invocations > 0 || c.jobs > 0) {

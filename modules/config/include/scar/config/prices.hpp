@@ -23,6 +23,9 @@ struct batch_prices {
     double fargate_vcpu_hour = 0;
     double fargate_gb_hour = 0;
     int fargate_minimum_seconds = 60;
+    /// EC2 and Spot compute environments: the on-demand price of one vCPU-hour of the
+    /// instances (memory included), charged for the vCPUs a job reserves while it runs.
+    double ec2_vcpu_hour = 0;
 };
 
 struct price_table {

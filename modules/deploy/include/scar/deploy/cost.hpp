@@ -71,10 +71,12 @@ struct job_run {
     std::int64_t stopped_ms = 0;
     double vcpus = 1;
     int memory_mb = 2048;
+    bool fargate = false;  ///< on a Fargate compute environment; else EC2 or Spot
 };
 
-/// Adds the price of `jobs` to `c` (Fargate per second, with its minimum per job) and
-/// widens its wall span to cover them.
+/// Adds the price of `jobs` to `c` and widens its wall span to cover them. Fargate: per
+/// second, with its minimum per job, vCPUs and memory. EC2 and Spot: the job's share of the
+/// instances, its vCPUs × `ec2_vcpu_hour` per second it ran.
 void add_jobs(function_cost& c, const std::vector<job_run>& jobs, const config::price_table& prices);
 
 /// The whole workflow.
