@@ -97,10 +97,14 @@ json::array string_array(const json::value* v) {
 /// `{"item": [...]}` (the wire name of every API Gateway list; SDKs call it `items`) with
 /// AWS's `limit`/`position` paging (position = index of the next item).
 json::object page(const json::array& all, const exchange& ex, std::string_view key = "item") {
-    std::size_t from = 0;
-    std::size_t limit = 500;
-    if (const auto* p = ex.param("position")) from = static_cast<std::size_t>(std::atoll(p->c_str()));
-    if (const auto* l = ex.param("limit")) limit = std::clamp<std::size_t>(std::atoll(l->c_str()), 1, 500);
+    // A parameter that is not a number (or out of range) keeps its default.
+    const auto number = [&ex](const char* name, std::size_t fallback) {
+        std::size_t n = fallback;
+        if (const auto* v = ex.param(name)) std::from_chars(v->data(), v->data() + v->size(), n);
+        return n;
+    };
+    const std::size_t from = number("position", 0);
+    const std::size_t limit = std::clamp<std::size_t>(number("limit", 500), 1, 500);
     json::array items;
     for (std::size_t i = from; i < all.size() && items.size() < limit; ++i) items.push_back(all[i]);
     json::object out{{key, std::move(items)}};
