@@ -25,6 +25,10 @@
 
 namespace {
 
+/// Ends the run with exit status 1, after the emulator this run started is stopped (its
+/// destructor runs as the exception unwinds; std::exit would leave it running).
+struct bench_failure {};
+
 using namespace std::chrono_literals;
 namespace http = scar::http;
 namespace json = boost::json;
@@ -66,7 +70,7 @@ json::object must(http::client& c, const http::request& req, int status) {
             r.status,
             r.body.c_str()
         );
-        std::exit(1);
+        throw bench_failure{};
     }
     return r.body.empty() ? json::object() : json::parse(r.body).as_object();
 }
@@ -97,12 +101,12 @@ load run_wrk(const std::string& url, const std::string& script, double seconds, 
     const auto r = scar::testing::run(opts(argv));
     if (r.exit_code != 0) {
         std::fprintf(stderr, "wrk failed: %s%s\n", r.out.c_str(), r.err.c_str());
-        std::exit(1);
+        throw bench_failure{};
     }
     std::smatch m;
     if (std::regex_search(r.out, m, std::regex("Non-2xx or 3xx responses: ([0-9]+)"))) {
         std::fprintf(stderr, "%s answered %s errors:\n%s\n", url.c_str(), m[1].str().c_str(), r.out.c_str());
-        std::exit(1);
+        throw bench_failure{};
     }
     load l;
     if (std::regex_search(r.out, m, std::regex("Requests/sec:\\s+([0-9.]+)"))) l.rps = std::stod(m[1].str());
@@ -113,7 +117,7 @@ load run_wrk(const std::string& url, const std::string& script, double seconds, 
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     double seconds = 5;
     int connections = 8;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -232,4 +236,12 @@ int main(int argc, char** argv) {
     );
     emu.stop(SIGTERM);
     return 0;
+}
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const bench_failure&) {
+        return 1;
+    }
 }

@@ -32,6 +32,10 @@
 
 namespace {
 
+/// Ends the run with exit status 1, after the emulator this run started is stopped (its
+/// destructor runs as the exception unwinds; std::exit would leave it running).
+struct bench_failure {};
+
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 namespace fs = std::filesystem;
@@ -76,7 +80,7 @@ json::object batch(http::client& c, const std::string& url, const std::string& o
     const auto r = send(c, url, "batch", "/v1/" + op, json::serialize(body));
     if (r.status != 200) {
         std::fprintf(stderr, "%s: HTTP %d %s\n", op.c_str(), r.status, r.body.c_str());
-        std::exit(1);
+        throw bench_failure{};
     }
     return json::parse(r.body).as_object();
 }
@@ -116,12 +120,12 @@ std::vector<json::object> wait_all(
             if (s == "SUCCEEDED") ++finished;
             if (s == "FAILED") {
                 std::fprintf(stderr, "a job failed: %s\n", json::serialize(j).c_str());
-                std::exit(1);
+                throw bench_failure{};
             }
         }
         if (finished < ids.size()) std::this_thread::sleep_for(5ms);  // Batch has no push: poll
     }
-    if (finished < ids.size()) std::exit(1);
+    if (finished < ids.size()) throw bench_failure{};
     return done;
 }
 
@@ -132,7 +136,7 @@ std::int64_t median(std::vector<std::int64_t> v) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     int jobs = 500;
     for (int i = 1; i + 1 < argc; i += 2)
         if (std::strcmp(argv[i], "--jobs") == 0) jobs = std::max(1, std::stoi(argv[i + 1]));
@@ -297,4 +301,12 @@ int main(int argc, char** argv) {
     std::printf("  Lambda / Batch throughput: %.1fx\n", (jobs / lambda_secs) / (jobs / batch_secs));
     emu.stop(SIGTERM);
     return 0;
+}
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const bench_failure&) {
+        return 1;
+    }
 }

@@ -24,6 +24,10 @@
 
 namespace {
 
+/// Ends the run with exit status 1, after the emulator this run started is stopped (its
+/// destructor runs as the exception unwinds; std::exit would leave it running).
+struct bench_failure {};
+
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 namespace http = scar::http;
@@ -55,7 +59,7 @@ double ms(steady::duration d) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     int invokes = 2000;
     for (int i = 1; i + 1 < argc; i += 2)
         if (std::strcmp(argv[i], "--invokes") == 0) invokes = std::stoi(argv[i + 1]);
@@ -73,7 +77,7 @@ int main(int argc, char** argv) {
         ));
         if (made.exit_code != 0) {
             std::fprintf(stderr, "cannot make the zip: %s\n", made.err.c_str());
-            std::exit(1);
+            throw bench_failure{};
         }
         std::ifstream in(zip, std::ios::binary);
         std::stringstream ss;
@@ -103,7 +107,7 @@ int main(int argc, char** argv) {
         );
         if (created.status != 201) {
             std::fprintf(stderr, "create failed: %s\n", created.body.c_str());
-            std::exit(1);
+            throw bench_failure{};
         }
     };
     // Cold start: the first invoke of each of 5 fresh functions, median.
@@ -117,7 +121,7 @@ int main(int argc, char** argv) {
             const auto r =
                 call(c, "POST", url + "/2015-03-31/functions/" + name + "/invocations", R"({"n":0})");
             colds.push_back(ms(steady::now() - t));
-            if (r.status != 200) std::exit(1);
+            if (r.status != 200) throw bench_failure{};
         }
         std::sort(colds.begin(), colds.end());
         return colds[2];
@@ -198,4 +202,12 @@ int main(int argc, char** argv) {
     );
     emu.stop(SIGTERM);
     return 0;
+}
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const bench_failure&) {
+        return 1;
+    }
 }
