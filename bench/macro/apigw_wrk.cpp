@@ -23,41 +23,15 @@
 #include <regex>
 #include <sstream>
 
-namespace {
+#include "bench_support.hpp"
 
-/// Ends the run with exit status 1, after the emulator this run started is stopped (its
-/// destructor runs as the exception unwinds; std::exit would leave it running).
-struct bench_failure {};
+namespace {
 
 using namespace std::chrono_literals;
 namespace http = scar::http;
 namespace json = boost::json;
-
-scar::testing::process_options opts(std::vector<std::string> argv) {
-    scar::testing::process_options o;
-    o.argv = std::move(argv);
-    return o;
-}
-
-http::request signed_request(
-    const std::string& service,
-    const std::string& method,
-    const std::string& url,
-    std::string body
-) {
-    http::request req;
-    req.method = method;
-    req.url = url;
-    req.body = std::move(body);
-    auto p = scar::sigv4::signing_params::make(
-        {"test", "test", "", ""},
-        "us-east-1",
-        service,
-        scar::clock::system().now()
-    );
-    (void)scar::sigv4::sign(req, p).value();
-    return req;
-}
+using scar::bench::opts;
+using scar::bench::signed_request;
 
 json::object must(http::client& c, const http::request& req, int status) {
     const auto r = c.send(req).value();
@@ -70,7 +44,7 @@ json::object must(http::client& c, const http::request& req, int status) {
             r.status,
             r.body.c_str()
         );
-        throw bench_failure{};
+        throw scar::bench::failure{};
     }
     return r.body.empty() ? json::object() : json::parse(r.body).as_object();
 }
@@ -101,12 +75,12 @@ load run_wrk(const std::string& url, const std::string& script, double seconds, 
     const auto r = scar::testing::run(opts(argv));
     if (r.exit_code != 0) {
         std::fprintf(stderr, "wrk failed: %s%s\n", r.out.c_str(), r.err.c_str());
-        throw bench_failure{};
+        throw scar::bench::failure{};
     }
     std::smatch m;
     if (std::regex_search(r.out, m, std::regex("Non-2xx or 3xx responses: ([0-9]+)"))) {
         std::fprintf(stderr, "%s answered %s errors:\n%s\n", url.c_str(), m[1].str().c_str(), r.out.c_str());
-        throw bench_failure{};
+        throw scar::bench::failure{};
     }
     load l;
     if (std::regex_search(r.out, m, std::regex("Requests/sec:\\s+([0-9.]+)"))) l.rps = std::stod(m[1].str());
@@ -130,28 +104,9 @@ int run(int argc, char** argv) {
     }
 
     scar::testing::temp_dir dir("scar-bench-apigw");
-    const auto zip = dir.path() / "fn.zip";
-    const auto made = scar::testing::run(opts(
-        {"python3",
-         "-c",
-         "import sys,zipfile\nz=zipfile.ZipFile(sys.argv[1],'w')\ni=zipfile.ZipInfo('bootstrap'); "
-         "i.external_attr=0o755<<16\nz.writestr(i, open(sys.argv[2],'rb').read()); z.close()",
-         zip.string(),
-         SCAR_LAMBDA_RUNTIME_MIN_BIN}
-    ));
-    if (made.exit_code != 0) return 1;
-    std::ifstream in(zip, std::ios::binary);
-    std::stringstream zipped;
-    zipped << in.rdbuf();
-
-    scar::testing::child_process emu(
-        opts({SCAR_EMULATOR_BIN, "--port", "0", "--no-fsync", "--data-dir", (dir.path() / "data").string()})
-    );
-    if (!emu.wait_for_output("listening on", 20s)) return 1;
-    std::smatch m;
-    const std::string text = emu.stdout_text();
-    if (!std::regex_search(text, m, std::regex("listening on (http://[0-9.:]+)"))) return 1;
-    const std::string url = m[1].str();
+    const auto started = scar::bench::start_emulator(dir.path());
+    auto& emu = *started.process;
+    const std::string& url = started.url;
     http::client c;
 
     // The function, answering a fixed proxy response.
@@ -160,7 +115,7 @@ int run(int argc, char** argv) {
         {"Runtime", "provided.al2023"},
         {"Handler", "x"},
         {"Role", "arn:aws:iam::000000000000:role/r"},
-        {"Code", {{"ZipFile", scar::encoding::base64_encode(zipped.str())}}},
+        {"Code", {{"ZipFile", scar::bench::runtime_zip_base64(dir.path(), SCAR_LAMBDA_RUNTIME_MIN_BIN)}}},
         {"Environment", {{"Variables", {{"BENCH_RESPONSE", R"({"statusCode":200,"body":"ok"})"}}}}}};
     must(c, signed_request("lambda", "POST", url + "/2015-03-31/functions", json::serialize(fn)), 201);
 
@@ -241,7 +196,7 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
     try {
         return run(argc, argv);
-    } catch (const bench_failure&) {
+    } catch (const scar::bench::failure&) {
         return 1;
     }
 }

@@ -30,23 +30,16 @@
 #include <sstream>
 #include <thread>
 
-namespace {
+#include "bench_support.hpp"
 
-/// Ends the run with exit status 1, after the emulator this run started is stopped (its
-/// destructor runs as the exception unwinds; std::exit would leave it running).
-struct bench_failure {};
+namespace {
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 namespace http = scar::http;
 namespace json = boost::json;
-
-scar::testing::process_options opts(std::vector<std::string> argv) {
-    scar::testing::process_options o;
-    o.argv = std::move(argv);
-    return o;
-}
+using scar::bench::opts;
 
 /// A signed request: REST-JSON (`path` set) or JSON 1.1 (`target` set, POST /).
 http::response send(
@@ -66,21 +59,14 @@ http::response send(
         target.empty() ? "application/json" : "application/x-amz-json-1.1"
     );
     if (!target.empty()) req.headers.emplace_back("X-Amz-Target", target);
-    auto p = scar::sigv4::signing_params::make(
-        {"test", "test", "", ""},
-        "us-east-1",
-        service,
-        scar::clock::system().now()
-    );
-    (void)scar::sigv4::sign(req, p).value();
-    return c.send(req).value();
+    return c.send(scar::bench::sign(std::move(req), service)).value();
 }
 
 json::object batch(http::client& c, const std::string& url, const std::string& op, const json::object& body) {
     const auto r = send(c, url, "batch", "/v1/" + op, json::serialize(body));
     if (r.status != 200) {
         std::fprintf(stderr, "%s: HTTP %d %s\n", op.c_str(), r.status, r.body.c_str());
-        throw bench_failure{};
+        throw scar::bench::failure{};
     }
     return json::parse(r.body).as_object();
 }
@@ -120,12 +106,12 @@ std::vector<json::object> wait_all(
             if (s == "SUCCEEDED") ++finished;
             if (s == "FAILED") {
                 std::fprintf(stderr, "a job failed: %s\n", json::serialize(j).c_str());
-                throw bench_failure{};
+                throw scar::bench::failure{};
             }
         }
         if (finished < ids.size()) std::this_thread::sleep_for(5ms);  // Batch has no push: poll
     }
-    if (finished < ids.size()) throw bench_failure{};
+    if (finished < ids.size()) throw scar::bench::failure{};
     return done;
 }
 
@@ -145,21 +131,9 @@ int run(int argc, char** argv) {
         return 1;
     }
     scar::testing::temp_dir dir("scar-bench-batch");
-    scar::testing::child_process emu(opts(
-        {SCAR_EMULATOR_BIN,
-         "--port",
-         "0",
-         "--no-fsync",
-         "--batch-vcpus",
-         "16",
-         "--data-dir",
-         (dir.path() / "data").string()}
-    ));
-    if (!emu.wait_for_output("listening on", 20s)) return 1;
-    std::smatch m;
-    const std::string text = emu.stdout_text();
-    if (!std::regex_search(text, m, std::regex("listening on (http://[0-9.:]+)"))) return 1;
-    const std::string url = m[1].str();
+    const auto started = scar::bench::start_emulator(dir.path(), {"--batch-vcpus", "16"});
+    auto& emu = *started.process;
+    const std::string& url = started.url;
     http::client c;
 
     // A busybox image in the emulator's ECR.
@@ -234,25 +208,12 @@ int run(int argc, char** argv) {
     const double batch_secs = std::chrono::duration<double>(steady::now() - t0).count();
 
     // Lambda: the same no-op as a Zip function (the static minimal runtime).
-    const auto zip = dir.path() / "fn.zip";
-    const auto made = scar::testing::run(opts(
-        {"python3",
-         "-c",
-         "import sys,zipfile\nz=zipfile.ZipFile(sys.argv[1],'w')\ni=zipfile.ZipInfo('bootstrap'); "
-         "i.external_attr=0o755<<16\nz.writestr(i, open(sys.argv[2],'rb').read()); z.close()",
-         zip.string(),
-         SCAR_LAMBDA_RUNTIME_MIN_BIN}
-    ));
-    if (made.exit_code != 0) return 1;
-    std::ifstream in(zip, std::ios::binary);
-    std::stringstream zipped;
-    zipped << in.rdbuf();
     const json::object fn = {
         {"FunctionName", "noop"},
         {"Runtime", "provided.al2023"},
         {"Handler", "x"},
         {"Role", "arn:aws:iam::000000000000:role/r"},
-        {"Code", {{"ZipFile", scar::encoding::base64_encode(zipped.str())}}}};
+        {"Code", {{"ZipFile", scar::bench::runtime_zip_base64(dir.path(), SCAR_LAMBDA_RUNTIME_MIN_BIN)}}}};
     if (send(c, url, "lambda", "/2015-03-31/functions", json::serialize(fn)).status != 201) return 1;
     const std::string invoke = "/2015-03-31/functions/noop/invocations";
     const auto cold0 = steady::now();
@@ -306,7 +267,7 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
     try {
         return run(argc, argv);
-    } catch (const bench_failure&) {
+    } catch (const scar::bench::failure&) {
         return 1;
     }
 }

@@ -22,35 +22,17 @@
 #include <thread>
 #include <vector>
 
-namespace {
+#include "bench_support.hpp"
 
-/// Ends the run with exit status 1, after the emulator this run started is stopped (its
-/// destructor runs as the exception unwinds; std::exit would leave it running).
-struct bench_failure {};
+namespace {
 
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 namespace http = scar::http;
-
-scar::testing::process_options opts(std::vector<std::string> argv) {
-    scar::testing::process_options o;
-    o.argv = std::move(argv);
-    return o;
-}
+using scar::bench::opts;
 
 http::response call(http::client& c, const std::string& method, const std::string& url, std::string body) {
-    http::request req;
-    req.method = method;
-    req.url = url;
-    req.body = std::move(body);
-    auto p = scar::sigv4::signing_params::make(
-        {"test", "test", "", ""},
-        "us-east-1",
-        "lambda",
-        scar::clock::system().now()
-    );
-    (void)scar::sigv4::sign(req, p).value();
-    return c.send(req).value();
+    return c.send(scar::bench::signed_request("lambda", method, url, std::move(body))).value();
 }
 
 double ms(steady::duration d) {
@@ -65,35 +47,13 @@ int run(int argc, char** argv) {
         if (std::strcmp(argv[i], "--invokes") == 0) invokes = std::stoi(argv[i + 1]);
 
     scar::testing::temp_dir dir("scar-bench-lambda");
-    const auto zip_of = [&](const char* runtime) -> std::string {
-        const auto zip = dir.path() / "fn.zip";
-        const auto made = scar::testing::run(opts(
-            {"python3",
-             "-c",
-             "import sys,zipfile\nz=zipfile.ZipFile(sys.argv[1],'w')\ni=zipfile.ZipInfo('bootstrap'); "
-             "i.external_attr=0o755<<16\nz.writestr(i, open(sys.argv[2],'rb').read()); z.close()",
-             zip.string(),
-             runtime}
-        ));
-        if (made.exit_code != 0) {
-            std::fprintf(stderr, "cannot make the zip: %s\n", made.err.c_str());
-            throw bench_failure{};
-        }
-        std::ifstream in(zip, std::ios::binary);
-        std::stringstream ss;
-        ss << in.rdbuf();
-        return scar::encoding::base64_encode(ss.str());
+    const auto zip_of = [&](const char* runtime) {
+        return scar::bench::runtime_zip_base64(dir.path(), runtime);
     };
 
-    scar::testing::child_process emu(
-        opts({SCAR_EMULATOR_BIN, "--port", "0", "--no-fsync", "--data-dir", (dir.path() / "data").string()})
-    );
-    if (!emu.wait_for_output("listening on", 20s)) return 1;
-    emu.wait_for_output("\n", 5s);
-    std::smatch m;
-    const std::string text = emu.stdout_text();
-    if (!std::regex_search(text, m, std::regex("listening on (http://[0-9.:]+)"))) return 1;
-    const std::string url = m[1].str();
+    const auto started = scar::bench::start_emulator(dir.path());
+    auto& emu = *started.process;
+    const std::string& url = started.url;
 
     http::client c;
     const auto create = [&](const std::string& name, const std::string& zip64) {
@@ -107,7 +67,7 @@ int run(int argc, char** argv) {
         );
         if (created.status != 201) {
             std::fprintf(stderr, "create failed: %s\n", created.body.c_str());
-            throw bench_failure{};
+            throw scar::bench::failure{};
         }
     };
     // Cold start: the first invoke of each of 5 fresh functions, median.
@@ -121,7 +81,7 @@ int run(int argc, char** argv) {
             const auto r =
                 call(c, "POST", url + "/2015-03-31/functions/" + name + "/invocations", R"({"n":0})");
             colds.push_back(ms(steady::now() - t));
-            if (r.status != 200) throw bench_failure{};
+            if (r.status != 200) throw scar::bench::failure{};
         }
         std::sort(colds.begin(), colds.end());
         return colds[2];
@@ -163,14 +123,7 @@ int run(int argc, char** argv) {
         req.method = method;
         req.url = url + path;
         req.body = std::move(body);
-        auto p = scar::sigv4::signing_params::make(
-            {"test", "test", "", ""},
-            "us-east-1",
-            "s3",
-            scar::clock::system().now()
-        );
-        (void)scar::sigv4::sign(req, p).value();
-        return c.send(req).value();
+        return c.send(scar::bench::sign(std::move(req), "s3")).value();
     };
     (void)s3call("PUT", "/fanout", "");
     (void)s3call(
@@ -207,7 +160,7 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
     try {
         return run(argc, argv);
-    } catch (const bench_failure&) {
+    } catch (const scar::bench::failure&) {
         return 1;
     }
 }
