@@ -19,7 +19,7 @@
 #include <random>
 #include <thread>
 
-#include "../emulator/emulator_process.hpp"
+#include <scar/testing/emulator_process.hpp>
 
 namespace {
 

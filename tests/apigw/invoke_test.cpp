@@ -14,7 +14,7 @@
 #include <fstream>
 #include <random>
 
-#include "../emulator/emulator_process.hpp"
+#include <scar/testing/emulator_process.hpp>
 
 namespace {
 

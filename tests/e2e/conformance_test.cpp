@@ -18,7 +18,7 @@
 #include <mutex>
 #include <set>
 
-#include "../emulator/emulator_process.hpp"
+#include <scar/testing/emulator_process.hpp>
 
 namespace {
 

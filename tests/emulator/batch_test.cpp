@@ -20,7 +20,7 @@
 #include <set>
 #include <thread>
 
-#include "emulator_process.hpp"
+#include <scar/testing/emulator_process.hpp>
 
 namespace {
 

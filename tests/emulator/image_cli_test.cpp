@@ -3,7 +3,7 @@
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
-#include "emulator_process.hpp"
+#include <scar/testing/emulator_process.hpp>
 
 namespace {
 

@@ -6,7 +6,7 @@
 
 #include <fstream>
 
-#include "emulator_process.hpp"
+#include <scar/testing/emulator_process.hpp>
 
 namespace {
 

@@ -12,7 +12,7 @@
 #include <chrono>
 #include <fstream>
 
-#include "emulator_process.hpp"
+#include <scar/testing/emulator_process.hpp>
 
 namespace {
 

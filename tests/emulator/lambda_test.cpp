@@ -15,7 +15,7 @@
 #include <fstream>
 #include <thread>
 
-#include "emulator_process.hpp"
+#include <scar/testing/emulator_process.hpp>
 
 namespace {
 

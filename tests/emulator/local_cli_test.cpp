@@ -5,7 +5,7 @@
 #include <fstream>
 #include <regex>
 
-#include "emulator_process.hpp"
+#include <scar/testing/emulator_process.hpp>
 #include <signal.h>
 
 namespace {

@@ -8,7 +8,7 @@
 
 #include <gtest/gtest.h>
 
-#include "emulator_process.hpp"
+#include <scar/testing/emulator_process.hpp>
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "emulator_process.hpp"
+#include <scar/testing/emulator_process.hpp>
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include <random>
 #include <thread>
 
-#include "emulator_process.hpp"
+#include <scar/testing/emulator_process.hpp>
 
 namespace {
 

@@ -23,7 +23,7 @@
 #include <optional>
 #include <thread>
 
-#include "../emulator/emulator_process.hpp"
+#include <scar/testing/emulator_process.hpp>
 
 namespace {
 

@@ -18,7 +18,7 @@
 #include <fstream>
 #include <map>
 
-#include "../emulator/emulator_process.hpp"
+#include <scar/testing/emulator_process.hpp>
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "emulator_process.hpp"
+#include <scar/testing/emulator_process.hpp>
 
 #include <scar/core/clock.hpp>
 #include <scar/sigv4/signer.hpp>
