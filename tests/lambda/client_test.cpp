@@ -145,12 +145,8 @@ TEST_F(LambdaClient, TwoThousandS3UploadsInvokeTheFunctionOnceEach) {
         req.url = server_->endpoint() + path;
         req.body = std::move(body);
         req.headers = std::move(headers);
-        auto p = scar::sigv4::signing_params::make(
-            {"test", "test", "", ""},
-            "us-east-1",
-            service,
-            scar::clock::system().now()
-        );
+        static const scar::aws::credentials creds{"test", "test", "", ""};
+        auto p = scar::sigv4::signing_params::make(creds, "us-east-1", service, scar::clock::system().now());
         (void)scar::sigv4::sign(req, p).value();
         return http.send(req).value();
     };
