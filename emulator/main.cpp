@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -42,6 +43,15 @@ int main(int argc, char** argv) {
            "waits twice "
            "as long)"
     )
+        ->capture_default_str();
+    double idle_timeout_s = 600;
+    app.add_option(
+           "--lambda-idle-timeout",
+           idle_timeout_s,
+           "seconds an idle Lambda execution environment is kept for warm starts before it is stopped (at "
+           "least 0.1)"
+    )
+        ->check(CLI::Range(0.1, 1e9))
         ->capture_default_str();
     long apigw_timeout_ms = 29'000;
     app.add_option(
@@ -92,6 +102,7 @@ int main(int argc, char** argv) {
     o.credentials = {{access_key, secret_key, "", "command line"}};
     o.fsync = !no_fsync;
     o.lambda_retry_delay = std::chrono::milliseconds(retry_delay_ms);
+    o.lambda_idle_timeout = std::chrono::milliseconds(static_cast<std::int64_t>(idle_timeout_s * 1000));
     o.batch_kill_grace = std::chrono::milliseconds(batch_kill_grace_ms);
     o.apigw_integration_timeout = std::chrono::milliseconds(apigw_timeout_ms);
 

@@ -37,6 +37,9 @@ void add_put_get(CLI::App& app);
 /// `scar cost`: what the recorded invocations would cost on AWS.
 void add_cost(CLI::App& app);
 
+/// `scar dlq`: the emulator's dead-letter store (list, redrive, purge).
+void add_dlq(CLI::App& app);
+
 /// The running local emulator's endpoint; starts it in the background when it is not up.
 [[nodiscard]] std::string emulator_endpoint();
 

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
     scar::cli::add_log(app);
     scar::cli::add_rm(app);
     scar::cli::add_cost(app);
+    scar::cli::add_dlq(app);
     scar::cli::add_put_get(app);
     scar::cli::add_image(app);
     scar::cli::add_local(app);

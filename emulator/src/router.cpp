@@ -42,7 +42,8 @@ std::string_view router::service_name_for(const exchange& ex) const {
     }
     const std::string_view p = ex.path;
     if (p.starts_with("/2015-03-31/") || p.starts_with("/2018-10-31/") || p.starts_with("/2017-10-31/") ||
-        p.starts_with("/2016-08-19/") || p.starts_with("/2019-09-25/") || p.starts_with("/2021-10-31/")) {
+        p.starts_with("/2016-08-19/") || p.starts_with("/2019-09-25/") || p.starts_with("/2021-10-31/") ||
+        p.starts_with("/_scar/lambda/")) {
         return "lambda";
     }
     if (p.starts_with("/v1/")) return "batch";

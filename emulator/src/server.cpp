@@ -384,6 +384,8 @@ result<void> server::start() {
     ls.account = m.opts.account;
     ls.account_concurrency = m.opts.lambda_concurrency;
     ls.retry_delay = m.opts.lambda_retry_delay;
+    ls.idle_timeout = m.opts.lambda_idle_timeout;
+    ls.fsync = m.opts.fsync;
     if (!m.opts.credentials.empty()) {
         ls.access_key = m.opts.credentials.front().access_key_id;
         ls.secret_key = m.opts.credentials.front().secret_access_key;

@@ -290,7 +290,7 @@ std::vector<std::string> long_options(const std::string& help) {
 TEST(CliDocs, EveryOptionOfEveryVerbIsInTheReference) {
     const auto doc = read(fs::path(SCAR_SOURCE_DIR) / "docs" / "cli.md");
     for (const std::string verb :
-         {"init", "update", "run", "invoke", "ls", "log", "rm", "cost", "put", "get"}) {
+         {"init", "update", "run", "invoke", "ls", "log", "rm", "cost", "dlq", "put", "get"}) {
         scar::testing::process_options o;
         o.argv = {SCAR_CLI_BIN, verb, "--help"};
         const auto help = scar::testing::run(std::move(o));

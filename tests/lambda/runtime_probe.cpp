@@ -1,5 +1,5 @@
 // A custom runtime built on scar::lambda::runtime_client, zipped as `bootstrap` by the
-// tests: echoes events, fails on request, reports the time left.
+// tests: echoes events, fails on request (unless PROBE_HEALED is set), reports the time left.
 
 #include <scar/lambda/runtime.hpp>
 
@@ -21,7 +21,7 @@ int main() {
         }
         std::printf("probe handling %s %s\n", inv->request_id.c_str(), inv->payload.c_str());
         std::fflush(stdout);
-        if (inv->payload.find("fail") != std::string::npos) {
+        if (inv->payload.find("fail") != std::string::npos && std::getenv("PROBE_HEALED") == nullptr) {
             (void)rt.fail(inv->request_id, "Probe.Failure", "asked to fail");
             continue;
         }
@@ -29,5 +29,7 @@ int main() {
                                  std::to_string(inv->remaining_ms()) + R"(,"arn":")" + inv->function_arn +
                                  "\"}";
         if (auto ok = rt.respond(inv->request_id, body); !ok) return 1;
+        std::printf("probe answered %s\n", inv->request_id.c_str());
+        std::fflush(stdout);
     }
 }

@@ -22,6 +22,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <regex>
@@ -137,6 +138,13 @@ error not_found(const std::string& arn) {
 
 error invalid(std::string message) {
     return make_error("InvalidParameterValueException", std::move(message), 400);
+}
+
+/// "arn:aws:lambda:…:function:name:qualifier", "name:qualifier" or "name" → "name".
+std::string function_name_of(std::string s) {
+    if (const auto at = s.find(":function:"); at != std::string::npos) s.erase(0, at + 10);
+    if (const auto colon = s.find(':'); colon != std::string::npos) s.resize(colon);
+    return s;
 }
 
 std::string last_modified_now() {
@@ -289,6 +297,9 @@ result<std::shared_ptr<service>> service::open(settings s, std::shared_ptr<logs:
                               return ok;
                           }).share();
     if (auto ok = svc->load(); !ok) return ok.error();
+    auto store = dead_letter_store::open(svc->settings_.root / "dead-letters.jsonl", svc->settings_.fsync);
+    if (!store) return store.error();
+    svc->dead_letters_ = std::move(*store);
     return svc;
 }
 
@@ -419,9 +430,7 @@ result<void> service::save(const function& f) const {
 }
 
 result<std::shared_ptr<function>> service::find(const std::string& name_or_arn) const {
-    std::string name = name_or_arn;
-    if (const auto at = name.find(":function:"); at != std::string::npos) name = name.substr(at + 10);
-    if (const auto colon = name.find(':'); colon != std::string::npos) name.resize(colon);  // qualifier
+    const std::string name = function_name_of(name_or_arn);
     const std::lock_guard lock(mutex_);
     const auto it = functions_.find(name);
     if (it == functions_.end()) return not_found(function_arn(name));
@@ -901,6 +910,16 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
         ex.response_body = std::move(*r);
     };
     const std::size_t n = parts.size();
+    if (n >= 3 && parts[0] == "_scar" && parts[1] == "lambda" && parts[2] == "dead-letters") {
+        int status = 200;
+        auto r = dead_letter_request(ex, parts, status);
+        if (r && status == 204) {
+            ex.status = 204;
+        } else {
+            respond(std::move(r), status);
+        }
+        co_return;
+    }
     const std::string version = n > 0 ? parts[0] : "";
     const bool functions = n >= 2 && parts[1] == "functions";
     if (version == "2015-03-31" && functions && n == 2) {
@@ -1061,99 +1080,12 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
         co_return;
     }
     if (version == "2019-09-25" && sub == "event-invoke-config") {
-        const std::lock_guard lock(mutex_);
-        auto& f = **fn;
-        const auto config_json = [&f] {
-            json::object dest;
-            if (!f.on_success.empty()) dest["OnSuccess"] = {{"Destination", f.on_success}};
-            if (!f.on_failure.empty()) dest["OnFailure"] = {{"Destination", f.on_failure}};
-            return json::serialize(json::object{
-                {"LastModified", f.invoke_config_modified},
-                {"FunctionArn", f.arn + ":$LATEST"},
-                {"MaximumRetryAttempts", f.max_retries},
-                {"MaximumEventAgeInSeconds", f.max_event_age_s},
-                {"DestinationConfig", dest}});
-        };
-        if (m == "GET") {
-            if (!f.has_invoke_config) {
-                write_error(
-                    ex,
-                    make_error(
-                        "ResourceNotFoundException",
-                        "The function " + f.arn + " doesn't have an EventInvokeConfig",
-                        404
-                    )
-                );
-                co_return;
-            }
-            respond(config_json());
-            co_return;
-        }
-        if (m == "DELETE") {
-            f.has_invoke_config = false;
-            f.max_retries = 2;
-            f.max_event_age_s = 21600;
-            f.on_success.clear();
-            f.on_failure.clear();
-            (void)save(f);
+        auto r = event_invoke_config(m, **fn, body);
+        if (r && r->empty()) {
             ex.status = 204;
-            co_return;
+        } else {
+            respond(std::move(r));
         }
-        boost::system::error_code jec;
-        auto doc = json::parse(body.empty() ? "{}" : body, jec);
-        if (jec || !doc.is_object()) {
-            write_error(
-                ex,
-                make_error("InvalidRequestContentException", "the request body is not a JSON object", 400)
-            );
-            co_return;
-        }
-        const auto& in = doc.as_object();
-        // PUT replaces the whole configuration; POST (Update) changes the fields given.
-        if (m == "PUT") {
-            f.max_retries = 2;
-            f.max_event_age_s = 21600;
-            f.on_success.clear();
-            f.on_failure.clear();
-        }
-        if (const auto r = json_int(in, "MaximumRetryAttempts")) {
-            if (*r < 0 || *r > 2) {
-                write_error(ex, invalid("MaximumRetryAttempts must be 0, 1 or 2"));
-                co_return;
-            }
-            f.max_retries = static_cast<int>(*r);
-        }
-        if (const auto a = json_int(in, "MaximumEventAgeInSeconds")) {
-            if (*a < 60 || *a > 21600) {
-                write_error(ex, invalid("MaximumEventAgeInSeconds must be between 60 and 21600"));
-                co_return;
-            }
-            f.max_event_age_s = static_cast<int>(*a);
-        }
-        if (const auto* dc = in.if_contains("DestinationConfig"); dc != nullptr && dc->is_object()) {
-            for (const auto& [key, target] :
-                 {std::pair<std::string_view, std::string*>{"OnSuccess", &f.on_success},
-                  std::pair<std::string_view, std::string*>{"OnFailure", &f.on_failure}}) {
-                if (const auto* d = dc->as_object().if_contains(key); d != nullptr && d->is_object()) {
-                    const auto arn = json_string(d->as_object(), "Destination");
-                    if (!arn.empty() && arn.find(":lambda:") == std::string::npos) {
-                        write_error(
-                            ex,
-                            invalid(
-                                "the emulator delivers destinations to Lambda functions only, not to '" +
-                                arn + "'"
-                            )
-                        );
-                        co_return;
-                    }
-                    *target = arn;
-                }
-            }
-        }
-        f.has_invoke_config = true;
-        f.invoke_config_modified = iso8601_ms(now_ms());
-        (void)save(f);
-        respond(config_json());
         co_return;
     }
     if (sub == "policy") {
@@ -1248,10 +1180,176 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
         make_error(
             "UnknownOperationException",
             "the emulator's Lambda does not implement " + m + " " + ex.path +
-                " (versions, aliases, layers, event invoke configs and tags are not served yet)",
+                " (versions, aliases and tags are not served yet)",
             404
         )
     );
+}
+
+namespace {
+
+/// A model constraint failure, worded as AWS words them.
+error validation(const std::string& field, const std::string& value, const std::string& constraint) {
+    return make_error(
+        "ValidationException",
+        "1 validation error detected: Value '" + value + "' at '" + field +
+            "' failed to satisfy constraint: Member must " + constraint,
+        400
+    );
+}
+
+/// The destination ARN pattern of Lambda's API model (OnSuccess and OnFailure).
+constexpr std::string_view destination_pattern =
+    R"(^$|arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}((-gov)|(-iso(b?)))?-[a-z]+-\d{1})?:(\d{12})?:(.*))";
+
+/// "arn:aws:sqs:…" → "sqs".
+std::string arn_service(const std::string& arn) {
+    const auto a = arn.find(':', arn.find(':') + 1);
+    if (a == std::string::npos) return {};
+    const auto b = arn.find(':', a + 1);
+    return arn.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
+}
+
+/// GetFunctionEventInvokeConfig's answer (the caller holds the service's lock).
+std::string event_invoke_config_json(const function& f) {
+    const auto destination = [](const std::string& arn) {
+        return arn.empty() ? json::object{} : json::object{{"Destination", arn}};
+    };
+    return json::serialize(json::object{
+        {"LastModified", f.invoke_config_modified},
+        {"FunctionArn", f.arn + ":$LATEST"},
+        {"MaximumRetryAttempts", f.max_retries},
+        {"MaximumEventAgeInSeconds", f.max_event_age_s},
+        {"DestinationConfig",
+         {{"OnSuccess", destination(f.on_success)}, {"OnFailure", destination(f.on_failure)}}}});
+}
+
+}  // namespace
+
+result<void> service::check_destinations(
+    const function& f,
+    const std::string& on_success,
+    const std::string& on_failure
+) const {
+    static const std::regex pattern{std::string(destination_pattern)};
+    const std::pair<std::string_view, const std::string*> both[] = {
+        {"onSuccess", &on_success},
+        {"onFailure", &on_failure}};
+    for (const auto& [field, arn] : both) {
+        const std::string path = "destinationConfig." + std::string(field) + ".destination";
+        if (arn->size() > 350) return validation(path, *arn, "have length less than or equal to 350");
+        if (!std::regex_match(*arn, pattern))
+            return validation(
+                path,
+                *arn,
+                "satisfy regular expression pattern: " + std::string(destination_pattern)
+            );
+    }
+    bool supported = true;
+    for (const auto& [field, arn] : both) {
+        if (arn->empty()) continue;
+        const auto kind = arn_service(*arn);
+        if (kind == "lambda") {
+            // Only this emulator's functions can be destinations here (AWS: any function the
+            // role may invoke, in any account).
+            const std::string own =
+                "arn:aws:lambda:" + settings_.region + ":" + settings_.account + ":function:";
+            const std::string name =
+                arn->starts_with(own) ? arn->substr(own.size(), arn->find(':', own.size()) - own.size()) : "";
+            if (name == f.name) return invalid("You can't specify the function as a destination for itself.");
+            if (name.empty() || !find(name)) return invalid("The destination ARN " + *arn + " is invalid.");
+        } else if (kind != "sqs" && kind != "sns" && kind != "events" && !(kind == "s3" && field == "onFailure")) {
+            supported = false;  // S3 buckets take failure records only
+        }
+    }
+    if (!supported) {
+        const auto part = [](std::string_view type, const std::string& arn) {
+            return arn.empty() ? std::string("null") : std::string(type) + "(destination=" + arn + ")";
+        };
+        return invalid(
+            "The provided destination config DestinationConfig(onSuccess=" + part("OnSuccess", on_success) +
+            ", onFailure=" + part("OnFailure", on_failure) + ") is invalid."
+        );
+    }
+    return {};
+}
+
+result<std::string> service::event_invoke_config(
+    const std::string& method,
+    function& f,
+    const std::string& body
+) {
+    const auto missing = [&f] {
+        return make_error(
+            "ResourceNotFoundException",
+            "The function " + f.arn + ":$LATEST doesn't have an EventInvokeConfig",
+            404
+        );
+    };
+    const auto reset = [&f] {
+        f.max_retries = 2;
+        f.max_event_age_s = 21600;
+        f.on_success.clear();
+        f.on_failure.clear();
+    };
+    if (method == "GET" || method == "DELETE") {
+        const std::lock_guard lock(mutex_);
+        if (!f.has_invoke_config) return missing();
+        if (method == "GET") return event_invoke_config_json(f);
+        f.has_invoke_config = false;
+        reset();
+        if (auto ok = save(f); !ok) return ok.error();
+        return std::string();
+    }
+    if (method != "PUT" && method != "POST")
+        return make_error("MethodNotAllowed", "use PUT, POST, GET or DELETE on an event invoke config", 405);
+    boost::system::error_code jec;
+    auto doc = json::parse(body.empty() ? "{}" : body, jec);
+    if (jec || !doc.is_object())
+        return make_error("InvalidRequestContentException", "the request body is not a JSON object", 400);
+    const auto& in = doc.as_object();
+    const auto retries = json_int(in, "MaximumRetryAttempts");
+    const auto age = json_int(in, "MaximumEventAgeInSeconds");
+    const auto* dc = in.if_contains("DestinationConfig");
+    if (!retries && !age && dc == nullptr)
+        return invalid("You must specify at least one of error handling or destination setting.");
+    if (retries && (*retries < 0 || *retries > 2)) {
+        return validation(
+            "maximumRetryAttempts",
+            std::to_string(*retries),
+            *retries < 0 ? "have value greater than or equal to 0" : "have value less than or equal to 2"
+        );
+    }
+    if (age && (*age < 60 || *age > 21600)) {
+        return validation(
+            "maximumEventAgeInSeconds",
+            std::to_string(*age),
+            *age < 60 ? "have value greater than or equal to 60" : "have value less than or equal to 21600"
+        );
+    }
+    // A destination given replaces that one; one left out is kept by Update, cleared by Put.
+    std::optional<std::string> on_success;
+    std::optional<std::string> on_failure;
+    if (dc != nullptr && dc->is_object()) {
+        for (auto [key, target] :
+             {std::pair{"OnSuccess", &on_success}, std::pair{"OnFailure", &on_failure}}) {
+            if (const auto* d = dc->as_object().if_contains(key); d != nullptr && d->is_object())
+                *target = json_string(d->as_object(), "Destination");
+        }
+    }
+    if (auto ok = check_destinations(f, on_success.value_or(""), on_failure.value_or("")); !ok)
+        return ok.error();
+    const std::lock_guard lock(mutex_);
+    if (method == "POST" && !f.has_invoke_config) return missing();
+    if (method == "PUT") reset();
+    if (retries) f.max_retries = static_cast<int>(*retries);
+    if (age) f.max_event_age_s = static_cast<int>(*age);
+    if (on_success) f.on_success = *on_success;
+    if (on_failure) f.on_failure = *on_failure;
+    f.has_invoke_config = true;
+    f.invoke_config_modified = iso8601_ms(now_ms());
+    if (auto ok = save(f); !ok) return ok.error();
+    return event_invoke_config_json(f);
 }
 
 result<std::shared_ptr<environment>> service::launch(
@@ -1466,19 +1564,6 @@ net::awaitable<outcome> service::run(
     {
         const std::lock_guard lock(mutex_);
         const auto now = now_ms();
-        // Reclaim environments idle for too long (lazily, here).
-        std::vector<std::shared_ptr<environment>> stale;
-        for (const auto& e : fn->envs) {
-            if (!e->busy && !e->dead && e->idle_since != 0 &&
-                now - e->idle_since >
-                    std::chrono::duration_cast<std::chrono::milliseconds>(settings_.idle_timeout).count()) {
-                stale.push_back(e);
-            }
-        }
-        for (const auto& e : stale) {
-            e->dead = true;
-            if (e->proc) e->proc->kill();
-        }
         for (const auto& e : fn->envs) {
             if (!e->busy && !e->dead) {
                 env = e;
@@ -1610,10 +1695,12 @@ net::awaitable<void> service::invoke(exchange& ex, const std::string& name) {
         co_return;
     }
     if (type == "Event") {
-        if (!invoke_event((*fn)->name, std::move(payload))) {
-            write_error(ex, not_found(function_arn(name)));
+        auto id = queue_event((*fn)->name, std::move(payload));
+        if (!id) {
+            write_error(ex, id.error());
             co_return;
         }
+        ex.set_header("x-amzn-RequestId", *id);  // the id every attempt runs with, as on AWS
         ex.status = 202;
         co_return;
     }
@@ -1688,136 +1775,215 @@ net::awaitable<result<outcome>> service::invoke_sync(
     }
 }
 
-void service::dead_letter(const std::string& function_name, const std::string& payload) {
-    const std::string line =
-        json::serialize(
-            json::object{{"function", function_name}, {"payload", payload}, {"time", iso8601_ms(now_ms())}}
-        ) +
-        "\n";
-    const std::lock_guard lock(mutex_);
-    std::ofstream(settings_.root / "dead-letters.jsonl", std::ios::app) << line;
+namespace {
+
+/// The errorType and errorMessage of a Runtime API error body (or the body itself).
+std::pair<std::string, std::string> error_of(const std::string& body) {
+    boost::system::error_code ec;
+    const auto v = json::parse(body, ec);
+    if (ec || !v.is_object()) return {"Unhandled", body};
+    return {json_string(v.as_object(), "errorType"), json_string(v.as_object(), "errorMessage")};
+}
+
+/// Logs what escaped a spawned coroutine (a bug: errors are values here).
+void log_escape(const std::string& what, const std::exception_ptr& e) {
+    if (!e) return;
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+        scar::log::error("lambda: ", what, ": ", x.what());
+    }
+}
+
+}  // namespace
+
+void service::keep_dead_letter(lambda::dead_letter d) {
+    const std::string name = d.function;
+    const std::string why = d.condition;
+    if (auto kept = dead_letters_->add(std::move(d)); !kept) {
+        scar::log::error(
+            "lambda: an event for '",
+            name,
+            "' failed (",
+            why,
+            ") and is lost: ",
+            kept.error().message
+        );
+        return;
+    }
     scar::log::warn(
         "lambda: an event for '",
-        function_name,
-        "' failed 3 attempts; kept in the dead-letter store"
+        name,
+        "' failed (",
+        why,
+        "); kept in the dead-letter store (scar dlq)"
     );
 }
 
-std::vector<std::string> service::dead_letters() const {
-    const std::lock_guard lock(mutex_);
-    std::vector<std::string> out;
-    std::ifstream in(settings_.root / "dead-letters.jsonl");
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) out.push_back(line);
-    return out;
+result<std::string> service::queue_event(const std::string& function_arn_or_name, std::string payload) {
+    auto fn = find(function_arn_or_name);
+    if (!fn) return fn.error();
+    // Accepted means on disk: the event survives a crash and is delivered after a restart
+    // (at least once, as AWS promises).
+    queued_event ev{std::move(payload), uuid(), now_ms(), {}};
+    ev.file = settings_.root / "queue" / (std::to_string(ev.accepted_ms) + "-" + ev.request_id + ".json");
+    std::error_code ec;
+    fs::create_directories(ev.file.parent_path(), ec);
+    const fs::path tmp = ev.file.string() + ".tmp";
+    std::ofstream out(tmp, std::ios::trunc);
+    out << json::serialize(json::object{
+        {"function", (*fn)->name},
+        {"payload", ev.payload},
+        {"id", ev.request_id},
+        {"accepted_ms", ev.accepted_ms}});
+    out.close();
+    if (!out || (fs::rename(tmp, ev.file, ec), ec)) {
+        return make_error(
+            "ServiceException",
+            "cannot queue an event for '" + (*fn)->name + "' in " + ev.file.parent_path().string() +
+                "; check the emulator's --data-dir",
+            500
+        );
+    }
+    std::string id = ev.request_id;
+    dispatch_event(*fn, std::move(ev));
+    return id;
 }
 
 bool service::invoke_event(const std::string& function_arn_or_name, std::string payload) {
-    auto fn = find(function_arn_or_name);
-    if (!fn) return false;
-    // Accepted means on disk: the event survives a crash and is delivered after a restart
-    // (at least once, as AWS promises).
-    const std::string id = uuid();
-    const fs::path file = settings_.root / "queue" / (std::to_string(now_ms()) + "-" + id + ".json");
-    {
-        std::error_code ec;
-        fs::create_directories(file.parent_path(), ec);
-        const fs::path tmp = file.string() + ".tmp";
-        std::ofstream out(tmp, std::ios::trunc);
-        out << json::serialize(json::object{{"function", (*fn)->name}, {"payload", payload}, {"id", id}});
-        out.close();
-        if (!out || (fs::rename(tmp, file, ec), ec)) {
-            scar::log::error(
-                "lambda: cannot queue an event for '",
-                (*fn)->name,
-                "' in ",
-                file.parent_path().string()
-            );
-            return false;
-        }
-    }
-    dispatch_event(*fn, std::move(payload), file);
-    return true;
+    auto id = queue_event(function_arn_or_name, std::move(payload));
+    if (!id && id.error().code != "ResourceNotFoundException")
+        scar::log::error("lambda: ", id.error().message);
+    return static_cast<bool>(id);
 }
 
-void service::dispatch_event(std::shared_ptr<function> fn, std::string payload, fs::path file) {
+void service::dispatch_event(std::shared_ptr<function> fn, queued_event ev) {
     if (!executor_) return;
-    net::co_spawn(
-        executor_,
-        [](service* self, std::shared_ptr<function> f, std::string body, fs::path queued
-        ) -> net::awaitable<void> {
-            const auto ex = co_await net::this_coro::executor;
-            // AWS: two retries after a function error, about 1 and 2 minutes apart; throttled
-            // events wait and are retried up to the maximum event age (6 hours) — both as
-            // PutFunctionEventInvokeConfig sets them.
-            int attempts = 3;
-            std::chrono::seconds max_age{21600};
-            std::string on_success;
-            std::string on_failure;
-            {
-                const std::lock_guard lock(self->mutex_);
-                attempts = f->max_retries + 1;
-                max_age = std::chrono::seconds(f->max_event_age_s);
-                on_success = f->on_success;
-                on_failure = f->on_failure;
+    const std::string what = "delivering event " + ev.request_id;
+    net::co_spawn(executor_, deliver(std::move(fn), std::move(ev)), [what](const std::exception_ptr& e) {
+        log_escape(what, e);
+    });
+}
+
+net::awaitable<void> service::deliver(std::shared_ptr<function> f, queued_event ev) {
+    const auto ex = co_await net::this_coro::executor;
+    // AWS: two retries after a function error, about 1 and 2 minutes apart; throttled
+    // events wait and are retried up to the maximum event age (6 hours), counted from when
+    // the event was accepted — both as PutFunctionEventInvokeConfig sets them.
+    int attempts = 3;
+    std::int64_t expires_ms = 0;
+    std::string on_success;
+    std::string on_failure;
+    {
+        const std::lock_guard lock(mutex_);
+        attempts = f->max_retries + 1;
+        expires_ms = ev.accepted_ms + f->max_event_age_s * 1000LL;
+        on_success = f->on_success;
+        on_failure = f->on_failure;
+    }
+    const auto delay_ms = static_cast<std::int64_t>(settings_.retry_delay.count());
+    int runs = 0;  // attempts that ran (throttles do not count)
+    int failures = 0;
+    std::int64_t first_ms = 0;
+    std::int64_t last_ms = 0;
+    outcome last;
+    std::string condition;  // empty: delivered
+    for (;;) {
+        if (auto live = find(f->name); !live || *live != f) {
+            condition = "FunctionNotFound";  // deleted (or replaced) while the event waited
+            break;
+        }
+        if (now_ms() >= expires_ms) {
+            condition = "EventAgeExceeded";
+            break;
+        }
+        auto inv = std::make_shared<invocation>(ex, ev.request_id, ev.payload);
+        inv->arn = f->arn;
+        bool throttled = false;
+        const auto started = now_ms();
+        outcome out;
+        try {
+            out = co_await run(f, inv, nullptr);
+        } catch (const aws_exception&) {
+            throttled = true;
+        }
+        if (!throttled) {
+            ++runs;
+            if (first_ms == 0) first_ms = started;
+            last_ms = started;
+            last = std::move(out);
+            if (!last.function_error) break;
+            if (++failures == attempts) {
+                condition = "RetriesExhausted";
+                break;
             }
-            const auto expires = std::chrono::steady_clock::now() + max_age;
-            int failures = 0;
-            bool delivered = false;
-            outcome last;
-            while (!delivered && failures < attempts && std::chrono::steady_clock::now() < expires) {
-                auto inv = std::make_shared<invocation>(ex, uuid(), body);
-                inv->arn = f->arn;
-                bool throttled = false;
-                outcome out;
-                try {
-                    out = co_await self->run(f, inv, nullptr);
-                } catch (const aws_exception&) {
-                    throttled = true;
-                }
-                last = out;
-                if (!throttled && !out.function_error) {
-                    delivered = true;
-                    break;
-                }
-                if (!throttled) ++failures;
-                if (failures == attempts) break;
-                net::steady_timer t(ex);
-                t.expires_after(
-                    throttled ? self->settings_.retry_delay : self->settings_.retry_delay * failures
-                );
-                co_await t.async_wait(net::use_awaitable);
-            }
-            const std::string& destination = delivered ? on_success : on_failure;
-            if (!destination.empty()) {
-                // The destination gets an invocation record, as on AWS.
-                boost::system::error_code jec;
-                auto request_payload = json::parse(body, jec);
-                auto response_payload = json::parse(last.body, jec);
-                if (jec) response_payload = json::value(last.body);
-                json::object response{{"statusCode", 200}, {"executedVersion", "$LATEST"}};
-                if (!delivered) response["functionError"] = "Unhandled";
-                const json::object record{
-                    {"version", "1.0"},
-                    {"timestamp", iso8601_ms(now_ms())},
-                    {"requestContext",
-                     {{"requestId", uuid()},
-                      {"functionArn", f->arn + ":$LATEST"},
-                      {"condition", delivered ? "Success" : "RetriesExhausted"},
-                      {"approximateInvokeCount", failures + (delivered ? 1 : 0)}}},
-                    {"requestPayload", request_payload},
-                    {"responseContext", response},
-                    {"responsePayload", response_payload}};
-                if (!self->invoke_event(destination, json::serialize(record))) {
-                    scar::log::warn("lambda: destination ", destination, " of ", f->name, " does not exist");
-                }
-            }
-            if (!delivered) self->dead_letter(f->name, body);
-            std::error_code ec;
-            fs::remove(queued, ec);
-        }(this, std::move(fn), std::move(payload), std::move(file)),
-        net::detached
-    );
+        }
+        const auto wait_ms = throttled ? delay_ms : delay_ms * failures;
+        // AWS drops an event whose next attempt would come after its maximum age.
+        if (now_ms() + wait_ms >= expires_ms) {
+            condition = "EventAgeExceeded";
+            break;
+        }
+        net::steady_timer t(ex);
+        t.expires_after(std::chrono::milliseconds(wait_ms));
+        co_await t.async_wait(net::use_awaitable);
+    }
+    const bool delivered = condition.empty();
+    const std::string& destination = delivered ? on_success : on_failure;
+    if (!destination.empty()) {
+        // The destination gets AWS's invocation record.
+        boost::system::error_code jec;
+        json::object record{
+            {"version", "1.0"},
+            {"timestamp", iso8601_ms(now_ms())},
+            {"requestContext",
+             {{"requestId", ev.request_id},
+              {"functionArn", f->arn + ":$LATEST"},
+              {"condition", delivered ? "Success" : condition},
+              {"approximateInvokeCount", runs}}},
+            {"requestPayload", json::parse(ev.payload, jec)}};
+        if (runs > 0) {
+            json::object response{{"statusCode", 200}, {"executedVersion", "$LATEST"}};
+            if (!delivered) response["functionError"] = "Unhandled";
+            auto response_payload = json::parse(last.body, jec);
+            record["responseContext"] = std::move(response);
+            record["responsePayload"] = jec ? json::value(last.body) : std::move(response_payload);
+        }
+        if (arn_service(destination) != "lambda") {
+            scar::log::warn(
+                "lambda: ",
+                f->name,
+                "'s destination ",
+                destination,
+                " is not a Lambda function; the emulator delivers records to functions only, so this one is "
+                "dropped",
+                delivered ? "" : " (the event is in the dead-letter store: scar dlq)"
+            );
+        } else if (!invoke_event(destination, json::serialize(record))) {
+            scar::log::warn("lambda: destination ", destination, " of ", f->name, " does not exist");
+        }
+    }
+    if (!delivered) {
+        lambda::dead_letter d;
+        d.function = f->name;
+        d.function_arn = f->arn;
+        d.request_id = ev.request_id;
+        d.payload = ev.payload;
+        d.condition = condition;
+        if (runs > 0) {
+            std::tie(d.error_type, d.error_message) = error_of(last.body);
+        } else if (condition == "EventAgeExceeded") {
+            d.error_type = "TooManyRequestsException";
+            d.error_message = "Rate Exceeded.";  // every try was throttled
+        }
+        d.attempts = runs;
+        d.accepted_ms = ev.accepted_ms;
+        d.first_attempt_ms = first_ms;
+        d.last_attempt_ms = last_ms;
+        keep_dead_letter(std::move(d));
+    }
+    std::error_code ec;
+    fs::remove(ev.file, ec);
 }
 
 void service::resume_queue() {
@@ -1832,23 +1998,206 @@ void service::resume_queue() {
     }
     std::sort(files.begin(), files.end());  // names start with the time accepted
     std::size_t resumed = 0;
-    for (const auto& f : files) {
-        std::ifstream in(f);
+    for (const auto& file : files) {
+        std::ifstream in(file);
         std::stringstream ss;
         ss << in.rdbuf();
         boost::system::error_code jec;
         auto v = json::parse(ss.str(), jec);
         if (jec || !v.is_object()) continue;
-        auto fn = find(json_string(v.as_object(), "function"));
+        const auto& o = v.as_object();
+        queued_event ev{
+            json_string(o, "payload"),
+            json_string(o, "id"),
+            json_int(o, "accepted_ms").value_or(0),
+            file};
+        if (ev.accepted_ms == 0) ev.accepted_ms = std::atoll(file.filename().c_str());
+        if (ev.request_id.empty()) ev.request_id = uuid();
+        const auto name = json_string(o, "function");
+        auto fn = find(name);
         if (!fn) {
-            dead_letter(json_string(v.as_object(), "function"), json_string(v.as_object(), "payload"));
-            fs::remove(f, ec);
+            lambda::dead_letter d;
+            d.function = name;
+            d.function_arn = function_arn(name);
+            d.request_id = ev.request_id;
+            d.payload = ev.payload;
+            d.condition = "FunctionNotFound";
+            d.accepted_ms = ev.accepted_ms;
+            keep_dead_letter(std::move(d));
+            fs::remove(file, ec);
             continue;
         }
-        dispatch_event(*fn, json_string(v.as_object(), "payload"), f);
+        dispatch_event(*fn, std::move(ev));
         ++resumed;
     }
     if (resumed != 0) scar::log::info("lambda: resumed ", resumed, " queued asynchronous invocations");
+}
+
+namespace {
+
+json::object dead_letter_json(const lambda::dead_letter& d) {
+    json::object o{
+        {"Id", d.id},
+        {"FunctionName", d.function},
+        {"FunctionArn", d.function_arn},
+        {"RequestId", d.request_id},
+        {"Payload", d.payload},
+        {"Condition", d.condition},
+        {"ErrorType", d.error_type},
+        {"ErrorMessage", d.error_message},
+        {"Attempts", d.attempts},
+        {"Accepted", iso8601_ms(d.accepted_ms)},
+        {"DeadLettered", iso8601_ms(d.dropped_ms)}};
+    if (d.first_attempt_ms != 0) {
+        o["FirstAttempt"] = iso8601_ms(d.first_attempt_ms);
+        o["LastAttempt"] = iso8601_ms(d.last_attempt_ms);
+    }
+    return o;
+}
+
+}  // namespace
+
+result<std::string> service::dead_letter_request(
+    const exchange& ex,
+    const std::vector<std::string>& parts,
+    int& status
+) {
+    const std::string& m = ex.method;
+    const std::size_t n = parts.size();
+    const auto* filter_param = ex.param("FunctionName");
+    const std::string filter = filter_param != nullptr ? function_name_of(*filter_param) : "";
+    const auto of_filter = [&filter](const lambda::dead_letter& d) {
+        return filter.empty() || d.function == filter;
+    };
+    const auto requeue = [this](const lambda::dead_letter& d) { return queue_event(d.function, d.payload); };
+    const auto one = [&](const std::function<result<std::string>(const lambda::dead_letter&)>& take
+                     ) -> result<dead_letter_store::taken> {
+        const std::string& id = parts[3];
+        auto taken = dead_letters_->take_if([&id](const lambda::dead_letter& d) { return d.id == id; }, take);
+        if (!taken) return taken.error();
+        if (taken->empty()) {
+            return make_error(
+                "ResourceNotFoundException",
+                "The dead-letter store has no entry " + id + "; list the entries with scar dlq",
+                404
+            );
+        }
+        return std::move(taken->front());
+    };
+    if (n == 3 && m == "GET") {  // list
+        std::size_t max = 50;
+        if (const auto* text = ex.param("MaxItems")) {
+            const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), max);
+            if (ec != std::errc{} || end != text->data() + text->size() || max < 1 || max > 100)
+                return invalid("MaxItems must be a number from 1 to 100, not '" + *text + "'");
+        }
+        const auto* marker = ex.param("Marker");
+        auto page = dead_letters_->list(filter, marker != nullptr ? *marker : "", max);
+        if (!page) return page.error();
+        json::array items;
+        for (const auto& d : page->items) items.push_back(dead_letter_json(d));
+        json::object out{{"DeadLetters", std::move(items)}};
+        if (!page->next_marker.empty()) out["NextMarker"] = page->next_marker;
+        return json::serialize(out);
+    }
+    if (n == 3 && m == "DELETE") {  // purge: every entry, or a function's
+        auto taken = dead_letters_->take_if(of_filter, [](const lambda::dead_letter&) -> result<std::string> {
+            return std::string();
+        });
+        if (!taken) return taken.error();
+        return json::serialize(json::object{{"Deleted", taken->size()}});
+    }
+    if (n == 4 && parts[3] == "redrive" && m == "POST") {  // every entry, or a function's
+        auto taken = dead_letters_->take_if(of_filter, requeue);
+        if (!taken) return taken.error();
+        json::array redriven;
+        json::array failed;
+        for (const auto& t : *taken) {
+            if (t.outcome) {
+                redriven.push_back(json::object{
+                    {"Id", t.entry.id},
+                    {"FunctionName", t.entry.function},
+                    {"RequestId", *t.outcome}});
+            } else {
+                failed.push_back(json::object{
+                    {"Id", t.entry.id},
+                    {"FunctionName", t.entry.function},
+                    {"ErrorCode", t.outcome.error().code},
+                    {"Message", t.outcome.error().message}});
+            }
+        }
+        return json::serialize(json::object{{"Redriven", redriven}, {"Failed", failed}});
+    }
+    if (n == 4 && m == "DELETE") {
+        auto gone = one([](const lambda::dead_letter&) -> result<std::string> { return std::string(); });
+        if (!gone) return gone.error();
+        status = 204;
+        return std::string();
+    }
+    if (n == 5 && parts[4] == "redrive" && m == "POST") {
+        auto t = one(requeue);
+        if (!t) return t.error();
+        if (!t->outcome) return t->outcome.error();  // kept: its function is gone
+        status = 202;
+        return json::serialize(
+            json::object{{"Id", t->entry.id}, {"FunctionName", t->entry.function}, {"RequestId", *t->outcome}}
+        );
+    }
+    return make_error(
+        "UnknownOperationException",
+        "the dead-letter store serves GET and DELETE /_scar/lambda/dead-letters, POST "
+        "/_scar/lambda/dead-letters/redrive, DELETE /_scar/lambda/dead-letters/{Id} and POST "
+        "/_scar/lambda/dead-letters/{Id}/redrive, not " +
+            m + " " + ex.path,
+        404
+    );
+}
+
+void service::start_reclaiming() {
+    net::co_spawn(executor_, reclaim_idle(), [](const std::exception_ptr& e) {
+        log_escape("reclaiming idle environments", e);
+    });
+}
+
+net::awaitable<void> service::reclaim_idle() {
+    net::steady_timer timer(co_await net::this_coro::executor);
+    const auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.idle_timeout);
+    for (;;) {
+        // Sleeps until the next idle environment expires; one that becomes idle meanwhile
+        // expires a whole timeout later, after this wakes.
+        auto next = limit;
+        std::vector<std::shared_ptr<environment>> stale;
+        {
+            const std::lock_guard lock(mutex_);
+            const auto now = now_ms();
+            for (const auto& [id, e] : environments_) {
+                if (e->busy || e->dead || e->idle_since == 0) continue;
+                const std::chrono::milliseconds idle(now - e->idle_since);
+                if (idle >= limit) {
+                    e->dead = true;  // taken by no invocation from now on
+                    stale.push_back(e);
+                } else {
+                    next = std::min(next, limit - idle);
+                }
+            }
+        }
+        for (const auto& e : stale) {
+            const auto fn = e->fn.lock();
+            scar::log::info(
+                "lambda: reclaimed the environment of '",
+                fn ? fn->name : std::string("?"),
+                "' (log stream ",
+                e->log_stream,
+                "), idle for ",
+                static_cast<double>(limit.count()) / 1000.0,
+                " s (--lambda-idle-timeout)"
+            );
+            retire(e, "reclaimed after being idle");
+        }
+        timer.expires_after(std::max(next, std::chrono::milliseconds(1)));
+        auto [ec] = co_await timer.async_wait(net::as_tuple(net::use_awaitable));
+        if (ec) co_return;
+    }
 }
 
 net::awaitable<void> service::handle_runtime(exchange& ex) {

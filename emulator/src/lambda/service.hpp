@@ -21,6 +21,7 @@
 
 #include "../logs/service.hpp"
 #include "../service.hpp"
+#include "dead_letters.hpp"
 #include "process.hpp"
 
 namespace scar::emulator::lambda {
@@ -31,14 +32,16 @@ struct settings {
     std::string account;
     /// Account-wide concurrent executions.
     int account_concurrency = 64;
-    /// Idle environments are kept this long for warm starts.
-    std::chrono::seconds idle_timeout{600};
+    /// Idle environments are kept this long for warm starts, then stopped.
+    std::chrono::milliseconds idle_timeout{600'000};
     /// Delay before the first retry of a failed asynchronous invocation (AWS: about a minute;
     /// the second retry waits twice as long).
     std::chrono::milliseconds retry_delay{60'000};
     /// Credentials handed to functions so they can call the emulator.
     std::string access_key = "test";
     std::string secret_key = "test";
+    /// Sync the dead-letter store's writes (durable across an OS crash).
+    bool fsync = true;
 };
 
 struct outcome {
@@ -49,6 +52,14 @@ struct outcome {
 struct invocation;
 struct environment;
 struct function;
+
+/// An asynchronous event on the durable queue.
+struct queued_event {
+    std::string payload;
+    std::string request_id;  ///< answered to Invoke; every attempt runs with it
+    std::int64_t accepted_ms = 0;
+    std::filesystem::path file;  ///< its queue file, removed once it is settled
+};
 
 class service final : public emulator::service {
 public:
@@ -74,13 +85,11 @@ public:
         registry_host_ = host_port;
         runtime_address_ = std::move(host_port);
         executor_ = std::move(executor);
+        start_reclaiming();
     }
 
     /// Pulls the images of Image functions loaded from disk (call once serving).
     void prepare_images();
-
-    /// Events that failed every attempt, oldest first: {"function","payload","time"} JSON lines.
-    [[nodiscard]] std::vector<std::string> dead_letters() const;
 
     /// Invokes asynchronously (S3 notifications); false when the function does not exist.
     bool invoke_event(const std::string& function_arn_or_name, std::string payload);
@@ -135,7 +144,28 @@ private:
         std::string line,
         const std::shared_ptr<invocation>& inv = nullptr
     );
-    void dead_letter(const std::string& function_name, const std::string& payload);
+    /// Keeps an event that failed for good in the dead-letter store.
+    void keep_dead_letter(dead_letter d);
+    /// The dead-letter store's API (an emulator extension, not AWS's):
+    /// `/_scar/lambda/dead-letters[/{Id}[/redrive]]`, `/_scar/lambda/dead-letters/redrive`.
+    [[nodiscard]] result<std::string> dead_letter_request(
+        const exchange& ex,
+        const std::vector<std::string>& parts,
+        int& status
+    );
+    /// Put/Update/Get/DeleteFunctionEventInvokeConfig (`method` PUT/POST/GET/DELETE): the
+    /// configuration's JSON, or "" for a deletion.
+    [[nodiscard]] result<std::string> event_invoke_config(
+        const std::string& method,
+        function& f,
+        const std::string& body
+    );
+    /// Validates the DestinationConfig of Put/UpdateFunctionEventInvokeConfig as AWS does.
+    [[nodiscard]] result<void> check_destinations(
+        const function& f,
+        const std::string& on_success,
+        const std::string& on_failure
+    ) const;
     /// PublishLayerVersion, ListLayerVersions, GetLayerVersion, DeleteLayerVersion.
     [[nodiscard]] result<std::string> layer_request(
         const std::string& method,
@@ -148,8 +178,18 @@ private:
     [[nodiscard]] result<std::filesystem::path> merged_layers(const function& f) const;
     /// Pulls and unpacks an Image function's image on a thread; Pending until done.
     void prepare_image(const std::shared_ptr<function>& fn);
+    /// Writes an asynchronous event to the durable queue and starts delivering it; its
+    /// request id, or ResourceNotFoundException / ServiceException.
+    [[nodiscard]] result<std::string> queue_event(
+        const std::string& function_arn_or_name,
+        std::string payload
+    );
     /// Runs a queued event to completion (with retries), then removes its queue file.
-    void dispatch_event(std::shared_ptr<function> fn, std::string payload, std::filesystem::path file);
+    void dispatch_event(std::shared_ptr<function> fn, queued_event ev);
+    net::awaitable<void> deliver(std::shared_ptr<function> fn, queued_event ev);
+    /// Stops environments idle longer than `settings::idle_timeout`, as they expire.
+    void start_reclaiming();
+    net::awaitable<void> reclaim_idle();
 
     settings settings_;
     std::shared_ptr<logs::service> logs_;
@@ -164,6 +204,7 @@ private:
     std::map<std::string, std::shared_ptr<function>, std::less<>> functions_;
     std::map<std::string, std::shared_ptr<environment>, std::less<>> environments_;
     int running_ = 0;  ///< environments alive, account-wide
+    std::unique_ptr<dead_letter_store> dead_letters_;
 };
 
 }  // namespace scar::emulator::lambda

@@ -8,6 +8,7 @@
 
 #include <boost/json.hpp>
 
+#include <iterator>
 #include <thread>
 
 namespace scar::lambda {
@@ -80,6 +81,42 @@ error lambda_error(const http::response& r, std::string_view what) {
     return e;
 }
 
+constexpr std::string_view dead_letter_path = "/_scar/lambda/dead-letters";
+
+}  // namespace
+
+error emulator_only_error(std::string_view where) {
+    return make_error(
+        "EmulatorOnly",
+        "the dead-letter store is a feature of scar's local emulator, and " + std::string(where) +
+            " is not the emulator. On AWS, keep the events that fail every attempt with an on-failure "
+            "destination (an SQS queue, SNS topic, S3 bucket, EventBridge bus or another function): aws "
+            "lambda "
+            "put-function-event-invoke-config --function-name FUNCTION --destination-config "
+            "'OnFailure={Destination=arn:aws:sqs:REGION:ACCOUNT:QUEUE}'"
+    );
+}
+
+namespace {
+
+dead_letter dead_letter_from(const json::object& o) {
+    dead_letter d;
+    d.id = field(o, "Id");
+    d.function_name = field(o, "FunctionName");
+    d.function_arn = field(o, "FunctionArn");
+    d.request_id = field(o, "RequestId");
+    d.payload = field(o, "Payload");
+    d.condition = field(o, "Condition");
+    d.error_type = field(o, "ErrorType");
+    d.error_message = field(o, "ErrorMessage");
+    d.attempts = int_field(o, "Attempts", 0);
+    d.accepted = field(o, "Accepted");
+    d.first_attempt = field(o, "FirstAttempt");
+    d.last_attempt = field(o, "LastAttempt");
+    d.dead_lettered = field(o, "DeadLettered");
+    return d;
+}
+
 }  // namespace
 
 struct client::impl {
@@ -123,6 +160,21 @@ struct client::impl {
         if (ec || !doc.is_object())
             return make_error("ServiceException", std::string(what) + ": the answer is not JSON");
         return config_from(doc.as_object());
+    }
+
+    /// A call to the emulator's dead-letter store (`suffix` after its path): the JSON
+    /// object answered (empty for 204), or the error.
+    result<json::object> store_call(std::string method, const std::string& suffix, std::string_view what) {
+        auto r = call(std::move(method), std::string(dead_letter_path) + suffix, {});
+        if (!r) return r.error().wrap(what);
+        if (r->header("server").value_or("") != "scar-emulator") return emulator_only_error(ep.url);
+        if (r->status / 100 != 2) return aws::json_error(*r, what, "InvalidRequestException");
+        if (r->status == 204) return json::object{};
+        boost::system::error_code ec;
+        auto doc = json::parse(r->body, ec);
+        if (ec || !doc.is_object())
+            return make_error("ServiceException", std::string(what) + ": the answer is not JSON");
+        return std::move(doc.as_object());
     }
 
     endpoint ep;
@@ -312,6 +364,88 @@ result<void> client::add_permission(
     if (!r) return r.error().wrap("AddPermission " + name);
     if (r->status != 201) return lambda_error(*r, "AddPermission " + name);
     return {};
+}
+
+static std::string function_query(const std::string& function, char sep) {
+    return function.empty() ? std::string()
+                            : sep + std::string("FunctionName=") + encoding::uri_encode(function);
+}
+
+result<dead_letter_page> client::list_dead_letters(
+    const std::string& function,
+    const std::string& marker,
+    int max_items
+) {
+    std::string query = "?MaxItems=" + std::to_string(max_items) + function_query(function, '&');
+    if (!marker.empty()) query += "&Marker=" + encoding::uri_encode(marker);
+    auto doc = impl_->store_call("GET", query, "listing the dead-letter store");
+    if (!doc) return doc.error();
+    dead_letter_page page;
+    if (const auto* items = doc->if_contains("DeadLetters"); items != nullptr && items->is_array()) {
+        for (const auto& i : items->as_array())
+            if (i.is_object()) page.items.push_back(dead_letter_from(i.as_object()));
+    }
+    page.next_marker = field(*doc, "NextMarker");
+    return page;
+}
+
+result<std::vector<dead_letter>> client::all_dead_letters(const std::string& function) {
+    std::vector<dead_letter> all;
+    std::string marker;
+    do {
+        auto page = list_dead_letters(function, marker, 100);
+        if (!page) return page.error();
+        std::move(page->items.begin(), page->items.end(), std::back_inserter(all));
+        marker = std::move(page->next_marker);
+    } while (!marker.empty());
+    return all;
+}
+
+result<void> client::delete_dead_letter(const std::string& id) {
+    auto doc = impl_->store_call("DELETE", "/" + encoding::uri_encode(id), "deleting dead letter " + id);
+    if (!doc) return doc.error();
+    return {};
+}
+
+result<std::size_t> client::purge_dead_letters(const std::string& function) {
+    auto doc = impl_->store_call("DELETE", function_query(function, '?'), "purging the dead-letter store");
+    if (!doc) return doc.error();
+    return static_cast<std::size_t>(int_field(*doc, "Deleted", 0));
+}
+
+result<redriven_event> client::redrive_dead_letter(const std::string& id) {
+    auto doc =
+        impl_->store_call("POST", "/" + encoding::uri_encode(id) + "/redrive", "redriving dead letter " + id);
+    if (!doc) return doc.error();
+    return redriven_event{field(*doc, "Id"), field(*doc, "FunctionName"), field(*doc, "RequestId")};
+}
+
+result<redrive_report> client::redrive_dead_letters(const std::string& function) {
+    auto doc = impl_->store_call(
+        "POST",
+        "/redrive" + function_query(function, '?'),
+        "redriving the dead-letter store"
+    );
+    if (!doc) return doc.error();
+    redrive_report report;
+    if (const auto* r = doc->if_contains("Redriven"); r != nullptr && r->is_array()) {
+        for (const auto& e : r->as_array()) {
+            if (!e.is_object()) continue;
+            const auto& o = e.as_object();
+            report.redriven.push_back({field(o, "Id"), field(o, "FunctionName"), field(o, "RequestId")});
+        }
+    }
+    if (const auto* f = doc->if_contains("Failed"); f != nullptr && f->is_array()) {
+        for (const auto& e : f->as_array()) {
+            if (!e.is_object()) continue;
+            const auto& o = e.as_object();
+            report.failed.emplace_back(
+                field(o, "Id"),
+                make_error(field(o, "ErrorCode"), field(o, "FunctionName") + ": " + field(o, "Message"))
+            );
+        }
+    }
+    return report;
 }
 
 result<function_config> client::wait_active(const std::string& name, std::chrono::milliseconds timeout) {

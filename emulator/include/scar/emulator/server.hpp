@@ -48,6 +48,9 @@ struct options {
     /// Lambda: delay before the first retry of a failed asynchronous invocation (AWS waits
     /// about a minute; tests shorten it).
     std::chrono::milliseconds lambda_retry_delay{60'000};
+    /// Lambda: an execution environment idle this long is stopped; the next invocation
+    /// starts a new one (a cold start). AWS does not say how long it keeps them.
+    std::chrono::milliseconds lambda_idle_timeout{600'000};
     /// Batch: this machine's share for jobs, the ceiling over every compute environment:
     /// vCPUs (0: the number of cores) and memory in MiB (0: all of it).
     double batch_vcpus = 0;

@@ -7,11 +7,14 @@
 #include <scar/core/error.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 namespace scar::lambda {
@@ -85,6 +88,49 @@ struct invoke_result {
     std::string executed_version;
 };
 
+/// An asynchronous event the emulator gave up on, from its dead-letter store (an emulator
+/// extension: AWS keeps such events only in an on-failure destination or a DLQ queue).
+struct dead_letter {
+    std::string id;  ///< the store's id, for `delete_dead_letter` and `redrive_dead_letter`
+    std::string function_name;
+    std::string function_arn;
+    std::string request_id;  ///< the asynchronous Invoke's request id (every attempt had it)
+    std::string payload;     ///< the event as it was sent
+    /// Why it was dropped: `RetriesExhausted` (every attempt failed), `EventAgeExceeded`
+    /// (older than the maximum event age before it could run again), `FunctionNotFound`.
+    std::string condition;
+    std::string error_type;  ///< of the last attempt, e.g. "Sandbox.Timedout"
+    std::string error_message;
+    int attempts = 0;           ///< attempts that ran (throttled ones do not count)
+    std::string accepted;       ///< ISO 8601: when the event was queued
+    std::string first_attempt;  ///< ISO 8601, empty when it never ran
+    std::string last_attempt;
+    std::string dead_lettered;  ///< ISO 8601: when it entered the store
+};
+
+/// One page of `list_dead_letters`.
+struct dead_letter_page {
+    std::vector<dead_letter> items;  ///< oldest first
+    std::string next_marker;         ///< pass to the next call; empty on the last page
+};
+
+/// An entry put back on the asynchronous queue by a redrive.
+struct redriven_event {
+    std::string id;  ///< the entry's id (it left the store)
+    std::string function_name;
+    std::string request_id;  ///< of the new asynchronous invocation
+};
+
+/// What a redrive of many entries did: entries whose function is gone stay in the store.
+struct redrive_report {
+    std::vector<redriven_event> redriven;
+    std::vector<std::pair<std::string, error>> failed;  ///< id and why
+};
+
+/// `EmulatorOnly`: what the dead-letter calls answer for an endpoint (`where`) that is not
+/// scar-emulator, with the fix: an on-failure destination on AWS.
+[[nodiscard]] error emulator_only_error(std::string_view where);
+
 /// A Lambda client. Errors carry Lambda's codes (`ResourceNotFoundException`,
 /// `ResourceConflictException`, `InvalidParameterValueException`,
 /// `TooManyRequestsException`, …) with its message; network failures are `NetworkError`.
@@ -133,6 +179,33 @@ public:
         const std::string& principal,
         const std::string& source_arn = {}
     );
+    /// @name The emulator's dead-letter store
+    /// Served by `scar-emulator` only (under `/_scar/lambda/dead-letters`, signed as
+    /// Lambda). Any other endpoint — AWS, another emulator — gets `EmulatorOnly`, whose
+    /// message says to configure an on-failure destination there instead.
+    /// @{
+
+    /// One page of entries, oldest first, of `function` (a name or ARN; every function
+    /// when empty). `max_items` is 1–100. InvalidParameterValueException otherwise.
+    [[nodiscard]] result<dead_letter_page> list_dead_letters(
+        const std::string& function = {},
+        const std::string& marker = {},
+        int max_items = 50
+    );
+    /// Every entry of `function` (every function when empty), following the pages.
+    [[nodiscard]] result<std::vector<dead_letter>> all_dead_letters(const std::string& function = {});
+    /// Removes one entry; ResourceNotFoundException when the store has no such id.
+    [[nodiscard]] result<void> delete_dead_letter(const std::string& id);
+    /// Removes every entry of `function` (every entry when empty); how many went.
+    [[nodiscard]] result<std::size_t> purge_dead_letters(const std::string& function = {});
+    /// Queues one entry again as an asynchronous invocation of its function and removes it
+    /// from the store. ResourceNotFoundException when there is no such entry, or when its
+    /// function no longer exists (the entry then stays).
+    [[nodiscard]] result<redriven_event> redrive_dead_letter(const std::string& id);
+    /// Redrives every entry of `function` (every entry when empty).
+    [[nodiscard]] result<redrive_report> redrive_dead_letters(const std::string& function = {});
+    /// @}
+
     /// Polls GetFunction until the function is Active and its last update Successful
     /// (what `aws lambda wait function-active-v2` does); an error if it becomes Failed.
     [[nodiscard]] result<function_config> wait_active(
