@@ -57,8 +57,8 @@ inline running_emulator start_emulator(
 
 /// `req` signed for `service` with the emulator's default credential, now.
 inline http::request sign(http::request req, const std::string& service) {
-    auto p =
-        sigv4::signing_params::make({"test", "test", "", ""}, "us-east-1", service, clock::system().now());
+    static const aws::credentials creds{"test", "test", "", ""};
+    auto p = sigv4::signing_params::make(creds, "us-east-1", service, clock::system().now());
     (void)sigv4::sign(req, p).value();
     return req;
 }

@@ -2,10 +2,8 @@
 // signed client, a custom runtime (tests/emulator/data/echo_bootstrap.sh, sh + curl)
 // speaking the Runtime API, and S3 notifications turned into invocations.
 
-#include <scar/core/clock.hpp>
 #include <scar/core/encoding.hpp>
 #include <scar/core/http.hpp>
-#include <scar/sigv4/signer.hpp>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
@@ -89,13 +87,7 @@ protected:
         req.url = emu_->url() + "/2015-03-31/functions/" + name + "/invocations";
         req.headers = {{"X-Amz-Invocation-Type", std::move(type)}, {"X-Amz-Log-Type", "Tail"}};
         req.body = std::move(payload);
-        auto p = scar::sigv4::signing_params::make(
-            {"test", "test", "", ""},
-            "us-east-1",
-            "lambda",
-            scar::clock::system().now()
-        );
-        (void)scar::sigv4::sign(req, p).value();
+        scar::testing::sign_for_emulator(req, "lambda");
         http::options o;
         o.retry.max_attempts = 1;
         http::client c(o);

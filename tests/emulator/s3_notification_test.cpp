@@ -2,11 +2,10 @@
 // record per matching change, field for field. The emulator runs in-process so the test
 // observes its notification sink directly.
 
-#include <scar/core/clock.hpp>
 #include <scar/core/encoding.hpp>
 #include <scar/core/http.hpp>
 #include <scar/emulator/server.hpp>
-#include <scar/sigv4/signer.hpp>
+#include <scar/testing/emulator_process.hpp>
 #include <scar/testing/process.hpp>
 
 #include <boost/json.hpp>
@@ -43,13 +42,7 @@ protected:
         req.method = std::move(method);
         req.url = server_->endpoint() + path;
         req.body = std::move(body);
-        auto p = scar::sigv4::signing_params::make(
-            {"test", "test", "", ""},
-            "us-east-1",
-            "s3",
-            scar::clock::system().now()
-        );
-        (void)scar::sigv4::sign(req, p).value();
+        scar::testing::sign_for_emulator(req, "s3");
         return client_.send(req).value();
     }
 
@@ -169,13 +162,7 @@ TEST_F(S3Notifications, CopyMultipartAndDeleteObjectsEmitTheirEvents) {
     copy.method = "PUT";
     copy.url = server_->endpoint() + "/photos/dst";
     copy.headers = {{"x-amz-copy-source", "/photos/src"}};
-    auto p = scar::sigv4::signing_params::make(
-        {"test", "test", "", ""},
-        "us-east-1",
-        "s3",
-        scar::clock::system().now()
-    );
-    (void)scar::sigv4::sign(copy, p).value();
+    scar::testing::sign_for_emulator(copy, "s3");
     ASSERT_EQ(client_.send(copy).value().status, 200);
     const auto init = send("POST", "/photos/mp?uploads");
     const auto id = init.body.substr(

@@ -42,11 +42,15 @@ http::response emulator_process::s3(std::string method, const std::string& path,
     req.method = std::move(method);
     req.url = url_ + path;
     req.body = std::move(body);
-    const aws::credentials creds{"test", "test", "", "test"};
-    auto p = sigv4::signing_params::make(creds, "us-east-1", "s3", clock::system().now());
-    (void)sigv4::sign(req, p).value();
+    sign_for_emulator(req, "s3");
     http::client client;
     return client.send(req).value();
+}
+
+void sign_for_emulator(http::request& req, std::string_view service) {
+    static const aws::credentials creds{"test", "test", "", "test"};
+    auto p = sigv4::signing_params::make(creds, "us-east-1", service, clock::system().now());
+    (void)sigv4::sign(req, p).value();
 }
 
 bool have_aws_cli() {

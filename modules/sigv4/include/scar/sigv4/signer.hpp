@@ -100,13 +100,16 @@ struct signing_params {
     /// Where derived keys are cached; nullptr derives every time.
     key_cache* cache = &key_cache::global();
 
-    /// Parameters for `creds` with the rules of `service`.
+    /// Parameters for `creds` with the rules of `service`. The parameters point into
+    /// `creds`, which must outlive them.
     [[nodiscard]] static signing_params make(
         const aws::credentials& creds,
         std::string_view region,
         std::string_view service,
         clock::time_point time
     ) noexcept;
+    /// A temporary `creds` would be gone before the parameters are used.
+    static signing_params make(aws::credentials&&, std::string_view, std::string_view, clock::time_point) = delete;
 };
 
 /// What a signature was computed from; returned for debugging, tests and chunk signing.

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace scar::testing {
@@ -33,6 +34,9 @@ private:
     std::unique_ptr<child_process> proc_;
     std::string url_;
 };
+
+/// Signs `req` for `service` with the emulator's default credential (test/test), now.
+void sign_for_emulator(http::request& req, std::string_view service);
 
 /// Runs `/usr/bin/aws --endpoint-url URL args…` with the emulator's credentials and no
 /// user configuration.
