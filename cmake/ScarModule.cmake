@@ -29,6 +29,14 @@ function(scar_warnings target)
   endif()
 endfunction()
 
+# A program linked statically, to run inside containers that have no libc of ours. A
+# sanitizer runtime cannot be linked that way, so sanitized builds leave these programs out
+# of their instrumentation.
+function(scar_static_program target)
+  target_compile_options(${target} PRIVATE -fno-sanitize=all)
+  target_link_options(${target} PRIVATE -static -fno-sanitize=all)
+endfunction()
+
 function(scar_add_module name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   if(NOT DEFINED SCAR_ALLOWED_DEPS_${name})
