@@ -79,6 +79,14 @@ function(scar_add_tests name)
   target_compile_definitions(scar_${name}_tests PRIVATE
     SCAR_SOURCE_DIR="${PROJECT_SOURCE_DIR}" SCAR_BINARY_DIR="${PROJECT_BINARY_DIR}")
   scar_warnings(scar_${name}_tests)
+  # `scar_unit_tests` builds every program with unit tests (and what they need) and nothing
+  # else: scripts/sanitize.sh --unit.
+  if("unit" IN_LIST ARG_LABELS)
+    if(NOT TARGET scar_unit_tests)
+      add_custom_target(scar_unit_tests)
+    endif()
+    add_dependencies(scar_unit_tests scar_${name}_tests)
+  endif()
   gtest_discover_tests(scar_${name}_tests
     DISCOVERY_MODE PRE_TEST
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}

@@ -5,15 +5,21 @@
 # a test starts (the emulator, the CLI): they inherit the options below.
 #
 #   scripts/sanitize.sh                      the unit and integration tests
-#   scripts/sanitize.sh -L unit              only the unit tests (what scripts/test.sh runs)
+#   scripts/sanitize.sh --unit               only what the unit tests need, and those (CI)
 #   scripts/sanitize.sh -R 'S3Auth|Lambda'   some tests (any ctest arguments)
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 "$top/scripts/setup.sh"
 cd "$top"
 if [ ! -f build-sanitize/CMakeCache.txt ]; then cmake --preset sanitize >/dev/null; fi
-cmake --build --preset sanitize
-(($# == 0)) && set -- -L 'unit|integration'
+if [ "${1:-}" = --unit ]; then
+  shift
+  cmake --build --preset sanitize --target scar_unit_tests
+  set -- -L unit "$@"
+else
+  cmake --build --preset sanitize
+  (($# == 0)) && set -- -L 'unit|integration'
+fi
 export ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1
 export LSAN_OPTIONS=suppressions=$top/fuzz/lsan.supp
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
