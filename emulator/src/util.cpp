@@ -4,8 +4,11 @@
 #include <scar/core/encoding.hpp>
 #include <scar/sigv4/canonical.hpp>
 
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 namespace scar::emulator {
@@ -84,6 +87,36 @@ std::string random_hex(std::size_t n, bool upper) {
         for (auto& c : hex)
             if (c >= 'a' && c <= 'f') c = static_cast<char>(c - 'a' + 'A');
     return hex;
+}
+
+result<void> replace_file(
+    const std::filesystem::path& path,
+    std::string_view content,
+    std::string_view error_code,
+    bool sync
+) {
+    const std::filesystem::path tmp = path.string() + "." + random_hex(6, false) + ".tmp";
+    const auto failed = [&](std::string_view what, int err) -> error {
+        ::unlink(tmp.c_str());
+        return make_error(
+            std::string(error_code),
+            std::string(what) + " '" + tmp.string() + "': " + std::strerror(err) +
+                (err == ENOSPC ? "; the emulator's data directory is full, free some space" : ""),
+            500,
+            true
+        );
+    };
+    const unique_fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+    if (!fd) return failed("cannot create", errno);
+    while (!content.empty()) {
+        const auto n = ::write(fd.get(), content.data(), content.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return failed("cannot write", n < 0 ? errno : EIO);
+        content.remove_prefix(static_cast<std::size_t>(n));
+    }
+    if (sync && ::fdatasync(fd.get()) != 0) return failed("cannot sync", errno);
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return failed("cannot rename", errno);
+    return {};
 }
 
 }  // namespace scar::emulator

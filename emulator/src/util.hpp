@@ -1,10 +1,12 @@
 #pragma once
 // Small helpers shared by the emulator's services.
 
+#include <scar/core/error.hpp>
 #include <scar/core/unique_fd.hpp>
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,5 +30,16 @@ using scar::unique_fd;
 
 /// `n` random bytes as upper-case hex (request ids).
 [[nodiscard]] std::string random_hex(std::size_t n, bool upper = true);
+
+/// Replaces `path` with `content` atomically: a temporary file next to it, every byte
+/// written (and fsynced when `sync`), then renamed over it. On any failure the old file is
+/// untouched, the temporary is removed, and the error (`error_code`, 500) names the file
+/// and, on ENOSPC, says the data directory is full.
+[[nodiscard]] result<void> replace_file(
+    const std::filesystem::path& path,
+    std::string_view content,
+    std::string_view error_code,
+    bool sync = false
+);
 
 }  // namespace scar::emulator

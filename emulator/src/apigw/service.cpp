@@ -422,16 +422,7 @@ result<void> service::load() {
 }
 
 result<void> service::save() const {
-    const fs::path tmp = settings_.root / ("apis.json." + random_hex(6, false) + ".tmp");
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << json::serialize(apis_);
-        if (!out) return make_error("InternalError", "cannot write '" + tmp.string() + "'", 500);
-    }
-    std::error_code ec;
-    fs::rename(tmp, settings_.root / "apis.json", ec);
-    if (ec) return make_error("InternalError", "cannot replace apis.json: " + ec.message(), 500);
-    return {};
+    return replace_file(settings_.root / "apis.json", json::serialize(apis_), "InternalError");
 }
 
 result<json::object*> service::api(const std::string& id) {

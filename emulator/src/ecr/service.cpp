@@ -158,16 +158,7 @@ result<void> service::save() const {
             {"manifests", manifests},
             {"blobs", blobs}});
     }
-    const fs::path tmp = root_ / ("repositories.json." + random_hex(6, false) + ".tmp");
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << json::serialize(a);
-        if (!out) return make_error("ServerException", "cannot write '" + tmp.string() + "'", 500);
-    }
-    std::error_code ec;
-    fs::rename(tmp, root_ / "repositories.json", ec);
-    if (ec) return make_error("ServerException", "cannot replace repositories.json: " + ec.message(), 500);
-    return {};
+    return replace_file(root_ / "repositories.json", json::serialize(a), "ServerException");
 }
 
 std::string service::repository_json(const repository& r) const {

@@ -417,16 +417,7 @@ result<void> service::save(const function& f) const {
     const fs::path dir = settings_.root / "functions" / f.name;
     std::error_code ec;
     fs::create_directories(dir, ec);
-    const fs::path tmp = dir / ("function.json." + random_hex(6, false) + ".tmp");
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << json::serialize(o);
-        if (!out) return make_error("ServiceException", "cannot write '" + tmp.string() + "'", 500);
-    }
-    fs::rename(tmp, dir / "function.json", ec);
-    if (ec)
-        return make_error("ServiceException", "cannot save function '" + f.name + "': " + ec.message(), 500);
-    return {};
+    return replace_file(dir / "function.json", json::serialize(o), "ServiceException");
 }
 
 result<std::shared_ptr<function>> service::find(const std::string& name_or_arn) const {

@@ -13,6 +13,7 @@
 #include "../json_fields.hpp"
 #include "../util.hpp"
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace scar::emulator::logs {
@@ -151,40 +152,48 @@ result<void> service::save_groups() const {
         if (g.retention_days) o["retention"] = *g.retention_days;
         a.push_back(std::move(o));
     }
-    const fs::path tmp = root_ / ("groups.json." + random_hex(6, false) + ".tmp");
-    {
-        std::ofstream out(tmp, std::ios::trunc);
-        out << json::serialize(a);
-        if (!out) return make_error("InternalError", "cannot write '" + tmp.string() + "'", 500);
-    }
-    std::error_code ec;
-    fs::rename(tmp, root_ / "groups.json", ec);
-    if (ec) return make_error("InternalError", "cannot replace groups.json: " + ec.message(), 500);
-    return {};
+    return replace_file(root_ / "groups.json", json::serialize(a), "ServiceUnavailableException");
 }
 
 result<void> service::persist(const std::string& group, const stream_state& s, std::size_t from) const {
     const fs::path p = stream_file(group, s.name);
     std::error_code ec;
     fs::create_directories(p.parent_path(), ec);
-    std::string out;
-    if (from == 0 && !fs::exists(p)) {
-        out = json::serialize(json::object{{"stream", s.name}, {"created", s.created}}) + "\n";
-    }
-    for (std::size_t i = from; i < s.events.size(); ++i) {
-        const auto& e = s.events[i];
-        out += json::serialize(json::object{{"t", e.timestamp}, {"i", e.ingestion}, {"m", e.message}});
-        out += '\n';
-    }
     const unique_fd fd(::open(p.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-    if (!fd || ::write(fd.get(), out.data(), out.size()) != static_cast<ssize_t>(out.size())) {
-        return make_error(
-            "InternalError",
-            "cannot append to '" + p.string() + "': " + std::strerror(errno),
-            500
-        );
+    struct stat before {};
+    if (fd && ::fstat(fd.get(), &before) == 0) {
+        std::string out;
+        if (before.st_size == 0) {
+            out = json::serialize(json::object{{"stream", s.name}, {"created", s.created}}) + "\n";
+        }
+        for (std::size_t i = from; i < s.events.size(); ++i) {
+            const auto& e = s.events[i];
+            out += json::serialize(json::object{{"t", e.timestamp}, {"i", e.ingestion}, {"m", e.message}});
+            out += '\n';
+        }
+        std::string_view rest = out;
+        while (!rest.empty()) {
+            const auto n = ::write(fd.get(), rest.data(), rest.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                if (n == 0) errno = EIO;
+                break;
+            }
+            rest.remove_prefix(static_cast<std::size_t>(n));
+        }
+        if (rest.empty()) return {};
     }
-    return {};
+    const int err = errno;
+    // A short write (a full disk) would leave a torn line that the next append glues to its
+    // first event; cut the file back to its last whole line.
+    if (fd) (void)::ftruncate(fd.get(), before.st_size);
+    return make_error(
+        "ServiceUnavailableException",
+        "cannot append to '" + p.string() + "': " + std::strerror(err) +
+            (err == ENOSPC ? "; the emulator's data directory is full, free some space" : ""),
+        500,
+        true
+    );
 }
 
 result<std::pair<service::group_state*, service::stream_state*>> service::existing_stream(
@@ -223,7 +232,10 @@ result<void> service::append(
     if (new_group) {
         g.name = group_name;
         g.created = now_ms();
-        if (auto ok = save_groups(); !ok) return ok;
+        if (auto ok = save_groups(); !ok) {
+            groups_.erase(git);
+            return ok;
+        }
     }
     auto [sit, new_stream] = g.streams.try_emplace(stream);
     auto& s = sit->second;
@@ -241,7 +253,15 @@ result<void> service::append(
         s.stored_bytes += static_cast<std::int64_t>(e.message.size());
         s.events.push_back(std::move(e));
     }
-    return persist(group_name, s, new_stream ? 0 : from);
+    auto stored = persist(group_name, s, new_stream ? 0 : from);
+    if (!stored) {
+        // What could not be written is not kept either: memory and disk agree.
+        for (std::size_t i = from; i < s.events.size(); ++i)
+            s.stored_bytes -= static_cast<std::int64_t>(s.events[i].message.size());
+        s.events.resize(from);
+        if (new_stream) g.streams.erase(sit);
+    }
+    return stored;
 }
 
 std::vector<log_event> service::events(const std::string& group_name, const std::string& stream) const {
@@ -305,7 +325,10 @@ result<std::string> service::dispatch(std::string_view op, const std::string& bo
         auto& g = groups_[*name];
         g.name = *name;
         g.created = now;
-        if (auto ok = save_groups(); !ok) return ok.error();
+        if (auto ok = save_groups(); !ok) {
+            groups_.erase(*name);
+            return ok.error();
+        }
         return std::string("{}");
     }
     if (op == "DeleteLogGroup") {
