@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <fstream>
 #include <set>
@@ -187,6 +188,12 @@ result<void> store::load() {
 
     std::set<std::string> referenced;
     for (const auto& bdir : fs::directory_iterator(root_ / "buckets", ec)) {
+        for (const auto& f : fs::directory_iterator(bdir.path(), ec)) {
+            if (f.path().extension() == ".tmp") {
+                std::error_code rm;
+                fs::remove(f.path(), rm);  // bucket.json being rewritten when the emulator stopped
+            }
+        }
         auto info = read_json(bdir.path() / "bucket.json");
         if (!info) {
             log::warn("ignoring '", bdir.path().string(), "': no readable bucket.json");
@@ -230,6 +237,11 @@ result<void> store::load() {
             up.meta = meta_from(m->as_object());
         for (const auto& p : fs::directory_iterator(u.path(), ec)) {
             const auto name = p.path().filename().string();
+            if (name.ends_with(".tmp")) {
+                std::error_code rm;
+                fs::remove(p.path(), rm);  // part metadata being written when the emulator stopped
+                continue;
+            }
             if (!name.starts_with("part-") || !name.ends_with(".json")) continue;
             auto pj = read_json(p.path());
             if (!pj) continue;
@@ -240,6 +252,17 @@ result<void> store::load() {
             part.last_modified_ms = json_int(*pj, "last_modified_ms").value_or(0);
             if (fs::exists(u.path() / ("part-" + std::to_string(part.number))))
                 up.parts.emplace(part.number, part);
+        }
+        // A part body whose metadata was never written: its UploadPart was not answered.
+        for (const auto& p : fs::directory_iterator(u.path(), ec)) {
+            const auto name = p.path().filename().string();
+            if (!name.starts_with("part-")) continue;
+            std::uint32_t number = 0;
+            const auto [end, err] = std::from_chars(name.data() + 5, name.data() + name.size(), number);
+            if (err == std::errc() && end == name.data() + name.size() && !up.parts.contains(number)) {
+                std::error_code rm;
+                fs::remove(p.path(), rm);
+            }
         }
         if (buckets_.contains(up.bucket)) {
             uploads_.emplace(up.id, std::move(up));
@@ -711,12 +734,9 @@ result<object_meta> store::complete_upload(
     meta.last_modified_ms = now_ms();
     auto committed = commit(bucket, std::move(meta), std::move(*staged));
     if (!committed) return committed.error();
-    {
-        const std::lock_guard lock(mutex_);
-        uploads_.erase(upload_id);
-    }
-    std::error_code ec;
-    fs::remove_all(dir, ec);
+    const std::lock_guard lock(mutex_);
+    uploads_.erase(upload_id);
+    remove_upload_dir(upload_id);
     return committed;
 }
 
@@ -725,9 +745,17 @@ result<void> store::abort_upload(const std::string& bucket, const std::string& u
     const auto it = uploads_.find(upload_id);
     if (it == uploads_.end() || it->second.bucket != bucket) return no_such_upload(upload_id);
     uploads_.erase(it);
-    std::error_code ec;
-    fs::remove_all(root_ / "uploads" / upload_id, ec);
+    remove_upload_dir(upload_id);
     return {};
+}
+
+void store::remove_upload_dir(const std::string& upload_id) const {
+    // Moved away in one rename first: a crash during the removal must not leave an upload
+    // that is still listed but lost some of its parts (tmp/ is emptied at the next start).
+    const fs::path dir = root_ / "uploads" / upload_id;
+    const fs::path gone = root_ / "tmp" / ("upload-" + upload_id);
+    std::error_code ec;
+    fs::remove_all(::rename(dir.c_str(), gone.c_str()) == 0 ? gone : dir, ec);
 }
 
 }  // namespace scar::emulator::s3

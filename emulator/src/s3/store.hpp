@@ -183,6 +183,8 @@ private:
     [[nodiscard]] std::filesystem::path meta_path(const std::string& bucket, const std::string& key) const;
     [[nodiscard]] std::string next_sequencer();
     [[nodiscard]] result<void> save_bucket(const bucket_info& b) const;
+    /// Removes an upload's directory (parts and metadata) as one step.
+    void remove_upload_dir(const std::string& upload_id) const;
 
     std::filesystem::path root_;
     bool fsync_;
