@@ -50,7 +50,7 @@ constexpr std::chrono::seconds init_limit{10};
 
 struct invocation {
     invocation(const net::any_io_executor& ex, std::string id_, std::string payload_)
-        : id(std::move(id_)), payload(std::move(payload_)), done(ex, 1) {}
+        : id(std::move(id_)), payload(std::move(payload_)), done(ex, 1), taken(ex, 1) {}
     std::string id;
     std::string payload;
     std::string arn;
@@ -61,6 +61,8 @@ struct invocation {
     /// Logged right after START (API Gateway's line for the request).
     std::string note;
     done_channel done;
+    /// Signalled when the runtime takes it (`next`): the timeout counts from then.
+    net::experimental::concurrent_channel<void(boost::system::error_code)> taken;
     std::atomic<bool> finished{false};
 };
 
@@ -1588,13 +1590,31 @@ net::awaitable<outcome> service::run(
     }
     env->work.try_send(boost::system::error_code{}, inv);
     net::steady_timer timer(exec);
-    timer.expires_after(std::chrono::seconds(fn->timeout) + (cold ? init_limit : std::chrono::seconds(0)));
-    auto winner = co_await (
+    // The timeout counts from when the runtime takes the event (as on AWS); before that, a
+    // cold environment has up to init_limit to finish its init.
+    timer.expires_after(cold ? init_limit : std::chrono::seconds(fn->timeout));
+    auto first = co_await (
         inv->done.async_receive(net::as_tuple(net::use_awaitable)) ||
+        inv->taken.async_receive(net::as_tuple(net::use_awaitable)) ||
         timer.async_wait(net::as_tuple(net::use_awaitable))
     );
-    if (winner.index() == 0) {
-        auto [ec, out] = std::get<0>(winner);
+    std::optional<std::tuple<boost::system::error_code, outcome>> answered;
+    if (first.index() == 0) answered = std::get<0>(first);
+    if (first.index() == 1) {
+        std::int64_t left = 0;
+        {
+            const std::lock_guard lock(mutex_);
+            left = inv->deadline_ms - now_ms();
+        }
+        timer.expires_after(std::chrono::milliseconds(std::max<std::int64_t>(left, 0)));
+        auto winner = co_await (
+            inv->done.async_receive(net::as_tuple(net::use_awaitable)) ||
+            timer.async_wait(net::as_tuple(net::use_awaitable))
+        );
+        if (winner.index() == 0) answered = std::get<0>(winner);
+    }
+    if (answered) {
+        auto [ec, out] = std::move(*answered);
         if (log_tail != nullptr) {
             const std::lock_guard lock(mutex_);
             *log_tail = inv->log;
@@ -2245,10 +2265,12 @@ net::awaitable<void> service::handle_runtime(exchange& ex) {
             env->pending.reset();
             env->current = inv;
             cold = env->report_init;
+            inv->deadline_ms += now_ms() - inv->start_ms;  // the timeout counts from here
         }
         (void)cold;
         log(env, "START RequestId: " + inv->id + " Version: $LATEST");
         if (!inv->note.empty()) log(env, inv->note);
+        inv->taken.try_send(boost::system::error_code{});
         ex.set_header("Lambda-Runtime-Aws-Request-Id", inv->id);
         ex.set_header("Lambda-Runtime-Deadline-Ms", std::to_string(inv->deadline_ms));
         ex.set_header("Lambda-Runtime-Invoked-Function-Arn", inv->arn);
