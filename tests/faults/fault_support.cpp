@@ -272,7 +272,8 @@ namespace scar::faults {
 private_tmpfs::private_tmpfs(const fs::path& dir, std::size_t bytes) : dir_(dir) {
     for (const bool user : {false, true}) {
         testing::process_options o;
-        o.argv = {"unshare"};
+        // setpriv: the holder dies with the test even if the test crashes.
+        o.argv = {"setpriv", "--pdeathsig", "KILL", "--", "unshare"};
         if (user) o.argv.insert(o.argv.end(), {"--user", "--map-root-user"});
         o.argv.insert(
             o.argv.end(),
@@ -305,7 +306,8 @@ private_tmpfs::~private_tmpfs() {
 }
 
 std::vector<std::string> private_tmpfs::enter() const {
-    std::vector<std::string> argv{"nsenter", "--target", std::to_string(holder_->pid())};
+    std::vector<std::string>
+        argv{"setpriv", "--pdeathsig", "KILL", "--", "nsenter", "--target", std::to_string(holder_->pid())};
     if (user_ns_) argv.emplace_back("--user");
     argv.emplace_back("--mount");
     argv.emplace_back("--");

@@ -151,7 +151,8 @@ public:
     private_tmpfs& operator=(const private_tmpfs&) = delete;
 
     [[nodiscard]] const std::string& unavailable() const noexcept { return why_; }
-    /// The command prefix that runs a program inside the namespace (same PID: nsenter execs).
+    /// The command prefix that runs a program inside the namespace (same PID: setpriv and
+    /// nsenter exec; the program is killed if the test process dies).
     [[nodiscard]] std::vector<std::string> enter() const;
     /// `path` (under the mounted directory) as this process reaches it.
     [[nodiscard]] std::filesystem::path outside(const std::filesystem::path& path) const;
