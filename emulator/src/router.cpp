@@ -40,6 +40,11 @@ std::string_view router::service_name_for(const exchange& ex) const {
             return s == "s3" ? "s3" : "unknown";
         }
     }
+    // Unsigned JSON 1.1 calls name their service only in X-Amz-Target.
+    if (const auto target = ex.header("x-amz-target")) {
+        if (target->starts_with("Logs_")) return "logs";
+        if (target->starts_with("AmazonEC2ContainerRegistry_")) return "ecr";
+    }
     const std::string_view p = ex.path;
     if (p.starts_with("/2015-03-31/") || p.starts_with("/2018-10-31/") || p.starts_with("/2017-10-31/") ||
         p.starts_with("/2016-08-19/") || p.starts_with("/2019-09-25/") || p.starts_with("/2021-10-31/") ||
@@ -90,9 +95,19 @@ net::awaitable<void> router::handle(exchange& ex) {
         }
         ex.body = std::move(*body);
     }
-    sigv4::incoming_request in{ex.method, ex.target, &ex.headers, std::nullopt};
+    sigv4::incoming_request in{ex.method, ex.target, &ex.headers, std::nullopt, svc->name()};
     if (svc->needs_body_for_auth()) in.body = ex.body ? std::string_view(*ex.body) : std::string_view{};
     auto verified = verifier_.verify(in);
+    // A signature made over one body's hash must not carry another body: the hash the
+    // verifier used may come from an unsigned x-amz-content-sha256 header.
+    if (verified && svc->needs_body_for_auth() && !verified->body_matches(ex.body.value_or(""))) {
+        verified = make_error(
+            "InvalidSignatureException",
+            "The request signature we calculated does not match the signature you provided: the body does "
+            "not match the payload hash it was signed with",
+            403
+        );
+    }
     if (!verified) {
         log::debug(ex.method, " ", ex.target, ": ", verified.error().what());
         svc->write_error(ex, verified.error());

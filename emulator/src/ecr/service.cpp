@@ -498,7 +498,9 @@ net::awaitable<void> service::handle_registry(exchange& ex) {
             }
         }
         const fs::path upload = root_ / "uploads" / arg;
-        if (arg.empty() || arg.find('/') != std::string::npos || !fs::exists(upload)) {
+        // Upload ids are ours (32 hex digits): "..", "." or anything else never names a file.
+        if (arg.size() != 32 || arg.find_first_not_of("0123456789abcdef") != std::string::npos ||
+            !fs::is_regular_file(upload)) {
             registry_error(ex, 404, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry: " + arg);
             co_return;
         }

@@ -34,7 +34,7 @@ error fail(failure f, std::string_view service, std::string detail) {
         case failure::missing:
             return s3 ? make_error("AccessDenied", "Access Denied: the request is not signed; " + detail, 403)
                       : make_error(
-                            "MissingAuthenticationToken",
+                            "MissingAuthenticationTokenException",
                             "Missing Authentication Token: " + detail,
                             403
                         );
@@ -181,7 +181,7 @@ result<verified_request> verifier::verify(const incoming_request& req) const {
     const bool presigned = !authorization && query_param(parts.query, "X-Amz-Algorithm").has_value();
 
     // A best guess of the service for errors raised before the credential scope is read.
-    std::string_view service_hint = "s3";
+    std::string_view service_hint = req.service.empty() ? std::string_view("s3") : req.service;
     auth_fields f;
     if (authorization) {
         std::string_view a = encoding::trim(*authorization);

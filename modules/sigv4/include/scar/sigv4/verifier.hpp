@@ -10,18 +10,16 @@
 /// Errors carry the code AWS would answer with for the service named in the credential
 /// scope (S3 codes for "s3", the JSON services' codes otherwise):
 ///
-/// | failure                         | S3                                | other services                  |
-/// |---------------------------------|-----------------------------------|---------------------------------|
-/// | no signature at all             | 403 AccessDenied                  | 403 MissingAuthenticationToken  |
-/// | header/query parts missing      | 400 AuthorizationHeaderMalformed / AuthorizationQueryParametersError |
-/// 403 IncompleteSignature | | unknown access key id           | 403 InvalidAccessKeyId            | 403
-/// UnrecognizedClientException | | wrong session token             | 400 InvalidToken                  | 403
-/// UnrecognizedClientException | | signature mismatch              | 403 SignatureDoesNotMatch         | 403
-/// InvalidSignatureException   | | date outside ±15 min            | 403 RequestTimeTooSkewed          | 403
-/// InvalidSignatureException   | | presigned URL expired           | 403 AccessDenied                  | 403
-/// AccessDeniedException       | | X-Amz-Expires > 7 days          | 400 AuthorizationQueryParametersError |
-/// 403 IncompleteSignature     | | unsupported algorithm           | 400 InvalidArgument               | 403
-/// IncompleteSignature         |
+/// - no signature at all: S3 403 AccessDenied; others 403 MissingAuthenticationTokenException
+/// - header or query parts missing: S3 400 AuthorizationHeaderMalformed or
+///   AuthorizationQueryParametersError; others 403 IncompleteSignature
+/// - unknown access key id: S3 403 InvalidAccessKeyId; others 403 UnrecognizedClientException
+/// - wrong session token: S3 400 InvalidToken; others 403 UnrecognizedClientException
+/// - signature mismatch: S3 403 SignatureDoesNotMatch; others 403 InvalidSignatureException
+/// - date outside ±15 min: S3 403 RequestTimeTooSkewed; others 403 InvalidSignatureException
+/// - presigned URL expired: S3 403 AccessDenied; others 403 AccessDeniedException
+/// - X-Amz-Expires over 7 days: S3 400 AuthorizationQueryParametersError; others 403 IncompleteSignature
+/// - unsupported algorithm: S3 400 InvalidArgument; others 403 IncompleteSignature
 
 #include <scar/core/aws_config.hpp>
 #include <scar/core/clock.hpp>
@@ -47,6 +45,10 @@ struct incoming_request {
     /// The body, when the caller has it in memory. Needed only for non-S3 services whose
     /// clients sign the body hash without sending `x-amz-content-sha256`.
     std::optional<std::string_view> body;
+    /// The service the request was sent to (its endpoint), whose error codes apply when the
+    /// request names none itself: unsigned, or malformed before the credential scope.
+    /// Empty: S3.
+    std::string_view service = {};
 };
 
 /// The credentials for an access key id, or nullopt when the key is unknown.
