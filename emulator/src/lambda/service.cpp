@@ -24,6 +24,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <regex>
 #include <span>
@@ -42,6 +43,14 @@ namespace json = boost::json;
 using inv_channel =
     net::experimental::concurrent_channel<void(boost::system::error_code, std::shared_ptr<invocation>)>;
 using done_channel = net::experimental::concurrent_channel<void(boost::system::error_code, outcome)>;
+
+/// An asynchronous event that was throttled, waiting for capacity (guarded by the service's
+/// mutex): woken once when an environment of its function frees up or ends.
+struct capacity_waiter {
+    explicit capacity_waiter(const net::any_io_executor& ex) : freed(ex, 1) {}
+    net::experimental::concurrent_channel<void(boost::system::error_code)> freed;
+    bool gone = false;  ///< woken already, or stopped waiting
+};
 
 constexpr std::size_t max_sync_payload = 6 * 1024 * 1024;
 constexpr std::size_t max_async_payload = 1024 * 1024;
@@ -130,6 +139,7 @@ struct function {
     std::string on_failure;
     std::string invoke_config_modified;
     std::vector<std::shared_ptr<environment>> envs;
+    std::deque<std::shared_ptr<capacity_waiter>> waiters;  ///< throttled events, oldest first
 };
 
 namespace {
@@ -1353,8 +1363,10 @@ result<std::shared_ptr<environment>> service::launch(
     env->fn = fn;
     env->started_ms = now_ms();
     const auto date = iso8601_ms(env->started_ms);
-    env->log_stream =
-        date.substr(0, 4) + "/" + date.substr(5, 2) + "/" + date.substr(8, 2) + "/[$LATEST]" + env->id;
+    // Not the environment's id: that is its Runtime API address, and anyone may read
+    // stream names.
+    env->log_stream = date.substr(0, 4) + "/" + date.substr(5, 2) + "/" + date.substr(8, 2) + "/[$LATEST]" +
+                      random_hex(16, false);
     const bool image_fn = fn->package_type == "Image";
     // Zip functions run in a container too where the host allows it; otherwise as plain
     // host processes.
@@ -1523,6 +1535,24 @@ void service::log(
     (void)logs_->append("/aws/lambda/" + fn->name, env->log_stream, {{now_ms(), 0, std::move(line)}});
 }
 
+void service::wake_waiter(function* fn) {
+    const auto wake_one = [](std::deque<std::shared_ptr<capacity_waiter>>& waiters) {
+        while (!waiters.empty()) {
+            const auto w = std::move(waiters.front());
+            waiters.pop_front();
+            if (w->gone) continue;
+            w->gone = true;
+            w->freed.try_send(boost::system::error_code{});
+            return true;
+        }
+        return false;
+    };
+    // Its own events first; then any function's (the account's capacity is shared).
+    if (fn != nullptr && wake_one(fn->waiters)) return;
+    for (auto& [name, f] : functions_)
+        if (wake_one(f->waiters)) return;
+}
+
 void service::retire(const std::shared_ptr<environment>& env, const std::string& reason) {
     std::shared_ptr<invocation> orphan;
     {
@@ -1531,6 +1561,7 @@ void service::retire(const std::shared_ptr<environment>& env, const std::string&
         env->dead = true;
         --running_;
         if (auto fn = env->fn.lock()) std::erase(fn->envs, env);
+        wake_waiter(env->fn.lock().get());
         orphan = env->current ? env->current : env->pending;
         env->current.reset();
         env->pending.reset();
@@ -1542,6 +1573,7 @@ void service::retire(const std::shared_ptr<environment>& env, const std::string&
             boost::system::error_code{},
             outcome{true, error_json("Runtime.ExitError", "RequestId: " + orphan->id + " Error: " + reason)}
         );
+        orphan->taken.try_send(boost::system::error_code{});  // if it ended before taking it
     }
 }
 
@@ -1553,6 +1585,7 @@ net::awaitable<outcome> service::run(
     using namespace net::experimental::awaitable_operators;
     const auto exec = co_await net::this_coro::executor;
     std::shared_ptr<environment> env;
+    std::shared_ptr<environment> idle;  ///< ended to make room under the account limit
     bool cold = false;
     {
         const std::lock_guard lock(mutex_);
@@ -1565,8 +1598,18 @@ net::awaitable<outcome> service::run(
         }
         if (!env) {
             const int mine = static_cast<int>(fn->envs.size());
-            if ((fn->reserved && mine >= *fn->reserved) || running_ >= settings_.account_concurrency) {
+            if (fn->reserved && mine >= *fn->reserved)
                 throw aws_exception(make_error("TooManyRequestsException", "Rate Exceeded.", 429));
+            if (running_ >= settings_.account_concurrency) {
+                // Concurrency counts invocations in flight, not idle environments: the one idle
+                // longest (of another function: this one has none idle) ends to make room.
+                for (const auto& [id, e] : environments_)
+                    if (!e->busy && !e->dead && (!idle || e->idle_since < idle->idle_since)) idle = e;
+                if (!idle) throw aws_exception(make_error("TooManyRequestsException", "Rate Exceeded.", 429));
+                environments_.erase(idle->id);
+                idle->dead = true;
+                --running_;
+                if (auto owner = idle->fn.lock()) std::erase(owner->envs, idle);
             }
             if (fn->package_type == "Zip" && !fs::exists(settings_.root / fn->code_dir / "bootstrap")) {
                 co_return outcome{
@@ -1588,19 +1631,24 @@ net::awaitable<outcome> service::run(
         inv->start_ms = now;
         inv->deadline_ms = now + fn->timeout * 1000LL;
     }
+    if (idle) {
+        if (idle->proc) idle->proc->kill();
+        idle->work.close();
+    }
     env->work.try_send(boost::system::error_code{}, inv);
     net::steady_timer timer(exec);
     // The timeout counts from when the runtime takes the event (as on AWS); before that, a
-    // cold environment has up to init_limit to finish its init.
+    // cold environment has up to init_limit to finish its init. The answer is not awaited
+    // alongside `taken`: a fast runtime answers right after taking the event, and the answer
+    // received by the wait that lost the race would be dropped (the invocation then hung).
+    // An environment that ends before taking the event signals `taken` too (retire).
     timer.expires_after(cold ? init_limit : std::chrono::seconds(fn->timeout));
     auto first = co_await (
-        inv->done.async_receive(net::as_tuple(net::use_awaitable)) ||
         inv->taken.async_receive(net::as_tuple(net::use_awaitable)) ||
         timer.async_wait(net::as_tuple(net::use_awaitable))
     );
     std::optional<std::tuple<boost::system::error_code, outcome>> answered;
-    if (first.index() == 0) answered = std::get<0>(first);
-    if (first.index() == 1) {
+    if (first.index() == 0) {
         std::int64_t left = 0;
         {
             const std::lock_guard lock(mutex_);
@@ -1937,7 +1985,24 @@ net::awaitable<void> service::deliver(std::shared_ptr<function> f, queued_event 
         }
         net::steady_timer t(ex);
         t.expires_after(std::chrono::milliseconds(wait_ms));
-        co_await t.async_wait(net::use_awaitable);
+        if (!throttled) {
+            co_await t.async_wait(net::use_awaitable);
+            continue;
+        }
+        // Throttled: try again as soon as an environment frees up, as AWS's queue delivers at
+        // the pace the function's concurrency allows, and after the retry delay at the latest.
+        using namespace net::experimental::awaitable_operators;
+        const auto waiter = std::make_shared<capacity_waiter>(ex);
+        {
+            const std::lock_guard lock(mutex_);
+            f->waiters.push_back(waiter);
+        }
+        co_await (
+            waiter->freed.async_receive(net::as_tuple(net::use_awaitable)) ||
+            t.async_wait(net::as_tuple(net::use_awaitable))
+        );
+        const std::lock_guard lock(mutex_);
+        waiter->gone = true;
     }
     const bool delivered = condition.empty();
     const std::string& destination = delivered ? on_success : on_failure;
@@ -2337,6 +2402,7 @@ net::awaitable<void> service::handle_runtime(exchange& ex) {
             env->current.reset();
             env->busy = false;
             env->idle_since = now_ms();
+            wake_waiter(env->fn.lock().get());
             report_init = std::exchange(env->report_init, false);
             init_ms = env->init_ms;
         }

@@ -137,6 +137,9 @@ private:
         const net::any_io_executor& ex
     );
     void retire(const std::shared_ptr<environment>& env, const std::string& reason);
+    /// Wakes one throttled asynchronous event: of `fn` if it has one waiting, else of any
+    /// function (caller holds the lock).
+    void wake_waiter(function* fn);
     /// Appends a line to the environment's log stream and to the tail of `inv` (default: the
     /// invocation in progress).
     void log(
