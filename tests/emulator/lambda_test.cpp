@@ -268,7 +268,9 @@ TEST_F(Lambda, ColdThenWarmReuseAndErrors) {
 }
 
 TEST_F(Lambda, ReservedConcurrencyThrottlesWith429) {
-    create("echo", 3);
+    // The first invocation sleeps past its timeout; the timeout (counted from when the
+    // runtime takes the event) must outlast the wait for its log line below.
+    create("echo", 10);
     cli(
         {"lambda",
          "put-function-concurrency",
