@@ -194,20 +194,7 @@ std::vector<std::string> log_messages(
     const std::string& group,
     const std::string& text
 ) {
-    std::vector<std::string> out;
-    std::string token;
-    for (;;) {
-        json::object body{{"logGroupName", group}, {"filterPattern", "\"" + text + "\""}};
-        if (!token.empty()) body["nextToken"] = token;
-        const auto r = call_json11(url, "logs", "Logs_20140328.FilterLogEvents", body);
-        if (!r || r->status != 200) return out;
-        const auto doc = json_of(*r);
-        if (!doc.is_object()) return out;
-        for (const auto& e : doc.at("events").as_array()) out.emplace_back(e.at("message").as_string());
-        const auto* next = doc.as_object().if_contains("nextToken");
-        if (next == nullptr || !next->is_string()) return out;
-        token = std::string(next->as_string());
-    }
+    return testing::log_messages(url, group, text).value_or(std::vector<std::string>{});
 }
 
 bool poll_until(

@@ -2,6 +2,7 @@
 
 #include <scar/core/encoding.hpp>
 #include <scar/sigv4/signer.hpp>
+#include <scar/testing/emulator_process.hpp>
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -153,27 +154,9 @@ std::vector<std::string> log_messages(
     const std::string& group,
     const std::string& text
 ) {
-    std::vector<std::string> out;
-    std::string token;
-    for (;;) {
-        json::object in{{"logGroupName", group}, {"filterPattern", "\"" + text + "\""}};
-        if (!token.empty()) in["nextToken"] = token;
-        const auto r = send(signed_request(
-            url,
-            "logs",
-            "POST",
-            "/",
-            json::serialize(in),
-            json11_headers("Logs_20140328.FilterLogEvents")
-        ));
-        if (r.status != 200) throw std::runtime_error("FilterLogEvents " + group + ": " + r.body);
-        const auto doc = json::parse(r.body);
-        for (const auto& e : doc.at("events").as_array()) out.emplace_back(e.at("message").as_string());
-        const auto* next = doc.as_object().if_contains("nextToken");
-        if (next == nullptr || !next->is_string() || next->as_string().empty()) break;
-        token = next->as_string();
-    }
-    return out;
+    auto found = testing::log_messages(url, group, text);
+    if (!found) throw std::runtime_error("FilterLogEvents " + group + " failed");
+    return std::move(*found);
 }
 
 bool poll_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {

@@ -1,7 +1,8 @@
-#include <scar/testing/emulator_process.hpp>
-
 #include <scar/core/clock.hpp>
 #include <scar/sigv4/signer.hpp>
+#include <scar/testing/emulator_process.hpp>
+
+#include <boost/json.hpp>
 
 #include <csignal>
 #include <regex>
@@ -51,6 +52,39 @@ void sign_for_emulator(http::request& req, std::string_view service) {
     static const aws::credentials creds{"test", "test", "", "test"};
     auto p = sigv4::signing_params::make(creds, "us-east-1", service, clock::system().now());
     (void)sigv4::sign(req, p).value();
+}
+
+std::optional<std::vector<std::string>> log_messages(
+    const std::string& url,
+    const std::string& group,
+    const std::string& text
+) {
+    http::options once;
+    once.retry.max_attempts = 1;
+    http::client client(once);
+    std::vector<std::string> out;
+    std::string token;
+    for (;;) {
+        boost::json::object in{{"logGroupName", group}, {"filterPattern", "\"" + text + "\""}};
+        if (!token.empty()) in["nextToken"] = token;
+        http::request req;
+        req.method = "POST";
+        req.url = url + "/";
+        req.body = boost::json::serialize(in);
+        req.headers = {
+            {"X-Amz-Target", "Logs_20140328.FilterLogEvents"},
+            {"Content-Type", "application/x-amz-json-1.1"}};
+        sign_for_emulator(req, "logs");
+        const auto r = client.send(req);
+        if (!r || r->status != 200) return std::nullopt;
+        boost::system::error_code ec;
+        const auto doc = boost::json::parse(r->body, ec);
+        if (ec || !doc.is_object()) return std::nullopt;
+        for (const auto& e : doc.at("events").as_array()) out.emplace_back(e.at("message").as_string());
+        const auto* next = doc.as_object().if_contains("nextToken");
+        if (next == nullptr || !next->is_string() || next->as_string().empty()) return out;
+        token = next->as_string();
+    }
 }
 
 bool have_aws_cli() {

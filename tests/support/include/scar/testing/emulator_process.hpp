@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +38,15 @@ private:
 
 /// Signs `req` for `service` with the emulator's default credential (test/test), now.
 void sign_for_emulator(http::request& req, std::string_view service);
+
+/// The messages of every event in log group `group` whose text contains `text`
+/// (FilterLogEvents, every page, no retries); nullopt when a page could not be read (the
+/// emulator is down, the group does not exist).
+[[nodiscard]] std::optional<std::vector<std::string>> log_messages(
+    const std::string& url,
+    const std::string& group,
+    const std::string& text
+);
 
 /// Runs `/usr/bin/aws --endpoint-url URL args…` with the emulator's credentials and no
 /// user configuration.
