@@ -1,9 +1,12 @@
-# cmake -DBINARY=<program> -DPROGRAM=<copy> -DLIBDIR=<dir> [-DOBJCOPY=<objcopy>] -P bundle.cmake
+# cmake -DBINARY=<program> -DPROGRAM=<copy> -DLIBDIR=<dir> [-DOBJCOPY=<objcopy>]
+#       [-DDLOPENED=<lib;...>] -P bundle.cmake
 #
 # Copies <program> to <copy> without its debug information (it stays in the build tree),
-# the shared libraries it needs (its ldd closure, glibc included) into <dir>, and the
-# dynamic loader as <dir>/ld.so: with the static launcher beside them this makes a
-# directory that runs in any image, whatever libc it has, or none.
+# the shared libraries it needs (its ldd closure, glibc included) into <dir>, each library
+# of DLOPENED (opened at run time with dlopen, so absent from that closure) with its own
+# closure, and the dynamic loader as <dir>/ld.so: with the static launcher beside them this
+# makes a directory that runs in any image, whatever libc it has, or none.
+cmake_minimum_required(VERSION 3.25)
 if(NOT BINARY OR NOT PROGRAM OR NOT LIBDIR)
   message(FATAL_ERROR "bundle.cmake needs -DBINARY=… -DPROGRAM=… -DLIBDIR=…")
 endif()
@@ -18,26 +21,46 @@ else()
   configure_file(${BINARY} ${PROGRAM} COPYONLY)
 endif()
 find_program(LDD ldd REQUIRED)
-execute_process(COMMAND ${LDD} ${BINARY} OUTPUT_VARIABLE out RESULT_VARIABLE rc)
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "ldd ${BINARY} failed: ${out}")
-endif()
 file(REMOVE_RECURSE ${LIBDIR})
 file(MAKE_DIRECTORY ${LIBDIR})
-string(REPLACE "\n" ";" lines "${out}")
 set(loader "")
-foreach(line IN LISTS lines)
-  if(line MATCHES "^[ \t]*([^ \t]+) => (/[^ \t]+) \\(")
-    set(name ${CMAKE_MATCH_1})
-    set(path ${CMAKE_MATCH_2})
-  elseif(line MATCHES "^[ \t]*(/[^ \t]+) \\(")
-    set(loader ${CMAKE_MATCH_1})
-    continue()
-  else()
-    continue()
+# The program's closure, then the closure of each library it opens with dlopen (DLOPENED:
+# libcurl, which ldd of the program no longer shows), each library copied once by the name
+# the loader looks for.
+set(copied "")
+foreach(object IN ITEMS ${BINARY} ${DLOPENED})
+  if(NOT object STREQUAL BINARY)
+    get_filename_component(name ${object} NAME)
+    if(NOT name IN_LIST copied)
+      file(REAL_PATH ${object} real)
+      configure_file(${real} ${LIBDIR}/${name} COPYONLY)
+      list(APPEND copied ${name})
+    endif()
   endif()
-  file(REAL_PATH ${path} real)
-  configure_file(${real} ${LIBDIR}/${name} COPYONLY)
+  execute_process(COMMAND ${LDD} ${object} OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "ldd ${object} failed: ${out}")
+  endif()
+  string(REPLACE "\n" ";" lines "${out}")
+  foreach(line IN LISTS lines)
+    if(line MATCHES "^[ \t]*([^ \t]+) => (/[^ \t]+) \\(")
+      set(name ${CMAKE_MATCH_1})
+      set(path ${CMAKE_MATCH_2})
+    elseif(line MATCHES "^[ \t]*(/[^ \t]+) \\(")
+      if(object STREQUAL BINARY)
+        set(loader ${CMAKE_MATCH_1})
+      endif()
+      continue()
+    else()
+      continue()
+    endif()
+    if(name IN_LIST copied)
+      continue()
+    endif()
+    file(REAL_PATH ${path} real)
+    configure_file(${real} ${LIBDIR}/${name} COPYONLY)
+    list(APPEND copied ${name})
+  endforeach()
 endforeach()
 if(NOT loader)
   message(FATAL_ERROR "ldd ${BINARY} shows no dynamic loader; is it a dynamic executable?")

@@ -12,6 +12,10 @@
 // be installed offline here.
 //
 //   build/bin/scar_supervisor_overhead_bench [--invocations N] [--cold-starts N]
+//                                            [--supervisor PATH] [--cold-only 1]
+//
+// --supervisor measures another bundle's launcher (an older build, for before/after);
+// --cold-only 1 measures the cold start alone.
 
 #include <scar/core/log.hpp>
 #include <scar/supervisor/supervisor.hpp>
@@ -43,6 +47,7 @@ using namespace std::chrono_literals;
 
 const std::string payload = R"({"data":")" + std::string(1024 - 11, 'x') + R"("})";  // 1 KiB
 const std::vector<std::string> command = {"/bin/sh", "-c", "cat \"$INPUT_FILE_PATH\""};
+std::string supervisor_bin = SCAR_SUPERVISOR_BIN;
 
 struct stats {
     double median_us = 0;
@@ -193,7 +198,7 @@ pid_t spawn_supervisor(const std::string& api, steady::time_point& started) {
     std::vector<char*> envp;
     for (auto& e : env_strings) envp.push_back(e.data());
     envp.push_back(nullptr);
-    std::vector<std::string> args = {SCAR_SUPERVISOR_BIN, "--"};
+    std::vector<std::string> args = {supervisor_bin, "--"};
     args.insert(args.end(), command.begin(), command.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -203,10 +208,10 @@ pid_t spawn_supervisor(const std::string& api, steady::time_point& started) {
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", 01, 0);  // O_WRONLY
     started = steady::now();
-    const int rc = ::posix_spawn(&pid, SCAR_SUPERVISOR_BIN, &fa, nullptr, argv.data(), envp.data());
+    const int rc = ::posix_spawn(&pid, supervisor_bin.c_str(), &fa, nullptr, argv.data(), envp.data());
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0) {
-        std::fprintf(stderr, "cannot start %s\n", SCAR_SUPERVISOR_BIN);
+        std::fprintf(stderr, "cannot start %s\n", supervisor_bin.c_str());
         std::exit(1);
     }
     return pid;
@@ -281,15 +286,20 @@ void runtime(int n) {
 int main(int argc, char** argv) {
     int invocations = 200;
     int cold = 20;
+    bool cold_only = false;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         if (a == "--invocations") invocations = std::atoi(argv[i + 1]);
         if (a == "--cold-starts") cold = std::atoi(argv[i + 1]);
+        if (a == "--supervisor") supervisor_bin = argv[i + 1];
+        if (a == "--cold-only") cold_only = std::string_view(argv[i + 1]) != "0";
     }
     scar::log::set_level(scar::log::level::warn);
     std::printf("scar-supervisor overhead, 1 KiB in and out, no transfers\n");
-    library(invocations);
-    runtime(invocations);
+    if (!cold_only) {
+        library(invocations);
+        runtime(invocations);
+    }
     cold_starts(cold);
     std::printf("SCAR's Python faas-supervisor: not compared (not packaged in Debian, no network here).\n");
     return 0;

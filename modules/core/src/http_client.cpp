@@ -2,8 +2,6 @@
 #include <scar/core/encoding.hpp>
 #include <scar/core/http.hpp>
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -16,21 +14,22 @@
 #include <thread>
 #include <utility>
 
+#include "curl_api.hpp"
+
 namespace scar::http {
 namespace {
 
-void global_init() {
-    static std::once_flag once;
-    std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
+using detail::curl_api;
 
 struct slist_deleter {
-    void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
+    const curl_api* api = nullptr;
+    void operator()(curl_slist* l) const noexcept { api->slist_free_all(l); }
 };
 using slist_ptr = std::unique_ptr<curl_slist, slist_deleter>;
 
 struct easy_deleter {
-    void operator()(CURL* h) const noexcept { curl_easy_cleanup(h); }
+    const curl_api* api = nullptr;
+    void operator()(CURL* h) const noexcept { api->easy_cleanup(h); }
 };
 using easy_ptr = std::unique_ptr<CURL, easy_deleter>;
 
@@ -39,9 +38,8 @@ struct file_deleter {
 };
 using file_ptr = std::unique_ptr<std::FILE, file_deleter>;
 
-easy_ptr new_easy() {
-    global_init();
-    easy_ptr h(curl_easy_init());
+easy_ptr new_easy(const curl_api& api) {
+    easy_ptr h(api.easy_init(), easy_deleter{&api});
     if (!h) throw std::bad_alloc();
     return h;
 }
@@ -62,6 +60,7 @@ std::chrono::milliseconds backoff(const retry_policy& p, int attempt) {
 
 /// One attempt of one request: what curl reads from and writes to.
 struct attempt_state {
+    const curl_api* api = nullptr;
     const request* req = nullptr;
     const options* opts = nullptr;
     // Body source.
@@ -183,38 +182,39 @@ bool method_has_body(const request& req) {
 /// Errors: InvalidRequest (unreadable body file or slice outside it). On error `h` may
 /// hold options pointing into `st`: reset it before reuse.
 result<void> prepare(CURL* h, attempt_state& st) {
+    const curl_api& api = *st.api;
     const request& req = *st.req;
     const options& o = *st.opts;
-    curl_easy_setopt(h, CURLOPT_URL, req.url.c_str());
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);  // S3 keys may hold "//", "." and ".."
-    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, st.error_buffer.data());
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout.count()));
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(o.low_speed_bytes));
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(o.low_speed_time.count()));
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, o.verify_tls ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, o.verify_tls ? 2L : 0L);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &st);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &st);
+    api.set_string(h, CURLOPT_URL, req.url.c_str());
+    api.set_long(h, CURLOPT_NOSIGNAL, 1L);
+    api.set_long(h, CURLOPT_PATH_AS_IS, 1L);  // S3 keys may hold "//", "." and ".."
+    api.set_long(h, CURLOPT_TCP_NODELAY, 1L);
+    api.set_long(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    api.set_pointer(h, CURLOPT_ERRORBUFFER, st.error_buffer.data());
+    api.set_long(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(o.connect_timeout.count()));
+    api.set_long(h, CURLOPT_TIMEOUT_MS, static_cast<long>(o.timeout.count()));
+    api.set_long(h, CURLOPT_LOW_SPEED_LIMIT, static_cast<long>(o.low_speed_bytes));
+    api.set_long(h, CURLOPT_LOW_SPEED_TIME, static_cast<long>(o.low_speed_time.count()));
+    api.set_long(h, CURLOPT_SSL_VERIFYPEER, o.verify_tls ? 1L : 0L);
+    api.set_long(h, CURLOPT_SSL_VERIFYHOST, o.verify_tls ? 2L : 0L);
+    api.set_callback(h, CURLOPT_HEADERFUNCTION, on_header);
+    api.set_pointer(h, CURLOPT_HEADERDATA, &st);
+    api.set_callback(h, CURLOPT_WRITEFUNCTION, on_write);
+    api.set_pointer(h, CURLOPT_WRITEDATA, &st);
     if (o.on_progress) {
-        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &st);
+        api.set_long(h, CURLOPT_NOPROGRESS, 0L);
+        api.set_callback(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        api.set_pointer(h, CURLOPT_XFERINFODATA, &st);
     }
     if (!o.connect_to.empty()) {
         curl_slist* l = nullptr;
-        for (const auto& c : o.connect_to) l = curl_slist_append(l, c.c_str());
-        st.connect_to.reset(l);
-        curl_easy_setopt(h, CURLOPT_CONNECT_TO, l);
+        for (const auto& c : o.connect_to) l = api.slist_append(l, c.c_str());
+        st.connect_to = slist_ptr(l, slist_deleter{&api});
+        api.set_list(h, CURLOPT_CONNECT_TO, l);
     }
 
     if (req.method == "HEAD") {
-        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+        api.set_long(h, CURLOPT_NOBODY, 1L);
     } else if (method_has_body(req)) {
         std::uint64_t size = req.body.size();
         if (req.body_file) {
@@ -250,15 +250,15 @@ result<void> prepare(CURL* h, attempt_state& st) {
             size = req.body_file->length.value_or(file_size - req.body_file->offset);
             st.body_left = size;
         }
-        curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-        curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
-        curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-        curl_easy_setopt(h, CURLOPT_READDATA, &st);
+        api.set_long(h, CURLOPT_UPLOAD, 1L);
+        api.set_offset(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(size));
+        api.set_callback(h, CURLOPT_READFUNCTION, on_read);
+        api.set_pointer(h, CURLOPT_READDATA, &st);
     }
     if (req.method != "GET" && req.method != "HEAD") {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
+        api.set_string(h, CURLOPT_CUSTOMREQUEST, req.method.c_str());
     } else if (method_has_body(req) && req.method == "GET") {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "GET");
+        api.set_string(h, CURLOPT_CUSTOMREQUEST, "GET");
     }
 
     // The caller's headers go out as given (a caller's Host replaces curl's); curl's own
@@ -281,13 +281,13 @@ result<void> prepare(CURL* h, attempt_state& st) {
             line += ": ";
             line += value;
         }
-        l = curl_slist_append(l, line.c_str());
+        l = api.slist_append(l, line.c_str());
     }
-    if (!has_expect) l = curl_slist_append(l, "Expect:");
-    if (!has_accept) l = curl_slist_append(l, "Accept:");
-    if (!has_content_type) l = curl_slist_append(l, "Content-Type:");
-    st.headers.reset(l);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, l);
+    if (!has_expect) l = api.slist_append(l, "Expect:");
+    if (!has_accept) l = api.slist_append(l, "Accept:");
+    if (!has_content_type) l = api.slist_append(l, "Content-Type:");
+    st.headers = slist_ptr(l, slist_deleter{&api});
+    api.set_list(h, CURLOPT_HTTPHEADER, l);
     return {};
 }
 
@@ -296,7 +296,7 @@ std::optional<error> attempt_error(CURLcode rc, attempt_state& st) {
     if (rc == CURLE_OK) return std::nullopt;
     const std::string where = st.req->method + " " + st.req->url + ": ";
     const std::string reason =
-        st.error_buffer[0] != '\0' ? std::string(st.error_buffer.data()) : curl_easy_strerror(rc);
+        st.error_buffer[0] != '\0' ? std::string(st.error_buffer.data()) : st.api->easy_strerror(rc);
     const std::string curl = " (curl " + std::to_string(static_cast<int>(rc)) + ")";
     if (st.sink_aborted) return make_error("Aborted", where + "the response consumer stopped the transfer");
     if (st.progress_aborted)
@@ -377,7 +377,8 @@ result<void> settle_file(attempt_state& st, bool success) {
 
 std::filesystem::path temp_path_for(const std::filesystem::path& target) {
     std::string suffix;
-    for (const char c : crypto::random_bytes(6)) suffix += "0123456789abcdef"[static_cast<unsigned char>(c) & 15U];
+    for (const char c : crypto::random_bytes(6))
+        suffix += "0123456789abcdef"[static_cast<unsigned char>(c) & 15U];
     return target.parent_path() / ("." + target.filename().string() + ".part-" + suffix);
 }
 
@@ -385,6 +386,7 @@ std::filesystem::path temp_path_for(const std::filesystem::path& target) {
 
 struct client::impl {
     options opts;
+    const curl_api* curl = nullptr;  // set by the first transfer (libcurl is loaded then)
     easy_ptr easy;
     CURLM* multi = nullptr;
     std::vector<easy_ptr> pool;  // handles of send_all, kept for their connections
@@ -394,13 +396,23 @@ struct client::impl {
         opts.retry.max_attempts = std::max(opts.retry.max_attempts, 1);
     }
     ~impl() {
-        if (multi != nullptr) curl_multi_cleanup(multi);
+        if (multi != nullptr) curl->multi_cleanup(multi);
     }
     impl(const impl&) = delete;
     impl& operator=(const impl&) = delete;
 
+    /// libcurl's table, loaded on this client's first transfer.
+    result<const curl_api*> load() {
+        if (curl == nullptr) {
+            auto loaded = curl_api::get();
+            if (!loaded) return loaded.error();
+            curl = *loaded;
+        }
+        return curl;
+    }
+
     CURL* handle() {
-        if (!easy) easy = new_easy();
+        if (!easy) easy = new_easy(*curl);
         return easy.get();
     }
 
@@ -420,6 +432,8 @@ struct client::impl {
     }
 
     result<response> run(const request& original, const std::filesystem::path* to_file, const sink* to_sink) {
+        if (auto loaded = load(); !loaded) return loaded.error().wrap(original.method + " " + original.url);
+        const curl_api& api = *curl;
         request signed_copy;  // only used with a before_send hook
         for (int attempt = 1;; ++attempt) {
             const request* req = &original;
@@ -429,6 +443,7 @@ struct client::impl {
                 req = &signed_copy;
             }
             attempt_state st;
+            st.api = &api;
             st.req = req;
             st.opts = &opts;
             st.to_file = to_file;
@@ -437,12 +452,12 @@ struct client::impl {
             CURL* h = handle();
             auto prepared = prepare(h, st);
             if (!prepared) {
-                curl_easy_reset(h);
+                api.easy_reset(h);
                 return prepared.error();
             }
-            const CURLcode rc = curl_easy_perform(h);
+            const CURLcode rc = api.easy_perform(h);
             // Drop every pointer into `st`; live connections survive a reset.
-            curl_easy_reset(h);
+            api.easy_reset(h);
             auto r = finish_attempt(rc, st);
             if (!should_retry(r, st, attempt)) return r;
             std::this_thread::sleep_for(backoff(opts.retry, attempt + 1));
@@ -475,8 +490,14 @@ std::vector<result<response>> client::send_all(std::span<transfer> batch, std::s
     using steady = std::chrono::steady_clock;
     max_parallel = std::max<std::size_t>(max_parallel, 1);
     auto& self = *impl_;
-    global_init();
-    if (self.multi == nullptr) self.multi = curl_multi_init();
+    if (auto loaded = self.load(); !loaded) {
+        std::vector<result<response>> failed;
+        failed.reserve(batch.size());
+        for (const auto& t : batch) failed.emplace_back(loaded.error().wrap(t.req.method + " " + t.req.url));
+        return failed;
+    }
+    const curl_api& api = *self.curl;
+    if (self.multi == nullptr) self.multi = api.multi_init();
 
     struct slot {
         transfer* t = nullptr;
@@ -516,6 +537,7 @@ std::vector<result<response>> client::send_all(std::span<transfer> batch, std::s
                 }
             }
             s.st = std::make_unique<attempt_state>();
+            s.st->api = &api;
             s.st->req = &s.req;
             s.st->opts = &self.opts;
             if (s.t->to_file) {
@@ -524,24 +546,24 @@ std::vector<result<response>> client::send_all(std::span<transfer> batch, std::s
             }
             if (s.t->to_sink) s.st->to_sink = &s.t->to_sink;
             if (idle.empty()) {
-                self.pool.push_back(new_easy());
+                self.pool.push_back(new_easy(api));
                 idle.push_back(self.pool.back().get());
             }
             s.easy = idle.back();
             idle.pop_back();
             auto prepared = prepare(s.easy, *s.st);
             if (prepared) {
-                curl_easy_setopt(s.easy, CURLOPT_PRIVATE, &s);
-                if (const CURLMcode mc = curl_multi_add_handle(self.multi, s.easy); mc != CURLM_OK) {
+                api.set_pointer(s.easy, CURLOPT_PRIVATE, &s);
+                if (const CURLMcode mc = api.multi_add_handle(self.multi, s.easy); mc != CURLM_OK) {
                     prepared = make_error(
                         "NetworkError",
                         s.req.method + " " + s.req.url +
-                            ": curl cannot start the transfer: " + curl_multi_strerror(mc)
+                            ": curl cannot start the transfer: " + api.multi_strerror(mc)
                     );
                 }
             }
             if (!prepared) {
-                curl_easy_reset(s.easy);
+                api.easy_reset(s.easy);
                 idle.push_back(s.easy);
                 s.easy = nullptr;
                 s.st.reset();
@@ -553,15 +575,14 @@ std::vector<result<response>> client::send_all(std::span<transfer> batch, std::s
         if (finished == batch.size()) break;
 
         int still = 0;
-        curl_multi_perform(self.multi, &still);
+        api.multi_perform(self.multi, &still);
         int queued = 0;
-        while (CURLMsg* msg = curl_multi_info_read(self.multi, &queued)) {
+        while (CURLMsg* msg = api.multi_info_read(self.multi, &queued)) {
             if (msg->msg != CURLMSG_DONE) continue;
-            slot* s = nullptr;
-            curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &s);
+            auto* s = static_cast<slot*>(api.private_data(msg->easy_handle));
             const CURLcode rc = msg->data.result;
-            curl_multi_remove_handle(self.multi, msg->easy_handle);
-            curl_easy_reset(msg->easy_handle);  // drop every pointer into the slot
+            api.multi_remove_handle(self.multi, msg->easy_handle);
+            api.easy_reset(msg->easy_handle);  // drop every pointer into the slot
             idle.push_back(msg->easy_handle);
             s->easy = nullptr;
             --running;
@@ -592,7 +613,7 @@ std::vector<result<response>> client::send_all(std::span<transfer> batch, std::s
         }
         if (wait.count() > 0) {
             if (const CURLMcode mc =
-                    curl_multi_poll(self.multi, nullptr, 0, static_cast<int>(wait.count()), nullptr);
+                    api.multi_poll(self.multi, nullptr, 0, static_cast<int>(wait.count()), nullptr);
                 mc != CURLM_OK) {
                 // Cannot happen short of memory exhaustion; waiting out the delay keeps going.
                 std::this_thread::sleep_for(wait);

@@ -6,6 +6,8 @@
 
 #include <chrono>
 
+#include "runtime_transport.hpp"
+
 namespace scar::lambda {
 namespace {
 
@@ -39,46 +41,35 @@ std::int64_t next_invocation::remaining_ms() const noexcept {
     return deadline_ms - now;
 }
 
+// The Runtime API goes through a transport of its own (runtime_transport.hpp), not
+// scar::http::client: no time limit (`next` may block for hours), no retries, and no
+// libcurl to load before the first `next`.
 struct runtime_client::impl {
-    explicit impl(std::string api) : base("http://" + std::move(api) + "/2018-06-01/runtime/") {
-        http::options o;
-        o.timeout = std::chrono::milliseconds(0);  // `next` may block for hours
-        o.low_speed_bytes = 0;                     // both zero: no stall detection
-        o.low_speed_time = std::chrono::seconds(0);
-        o.retry.max_attempts = 1;
-        client = std::make_unique<http::client>(o);
-    }
+    explicit impl(const std::string& api) : transport(api) {}
 
     result<void> post(
         const std::string& path,
-        std::string body,
-        http::header_list headers,
+        std::string_view body,
+        const http::header_list& headers,
         std::string_view what
     ) {
-        http::request req;
-        req.method = "POST";
-        req.url = base + path;
-        req.body = std::move(body);
-        req.headers = std::move(headers);
-        auto r = client->send(req);
+        auto r = transport.send("POST", std::string(prefix) + path, headers, body);
         if (!r) return r.error().wrap(what);
         if (r->status != 202) return runtime_error(*r, what);
         return {};
     }
 
-    std::string base;
-    std::unique_ptr<http::client> client;
+    static constexpr std::string_view prefix = "/2018-06-01/runtime/";
+    detail::runtime_transport transport;
 };
 
-runtime_client::runtime_client(std::string api) : impl_(std::make_unique<impl>(std::move(api))) {}
+runtime_client::runtime_client(std::string api) : impl_(std::make_unique<impl>(api)) {}
 runtime_client::~runtime_client() = default;
 runtime_client::runtime_client(runtime_client&&) noexcept = default;
 runtime_client& runtime_client::operator=(runtime_client&&) noexcept = default;
 
 result<next_invocation> runtime_client::next() {
-    http::request req;
-    req.url = impl_->base + "invocation/next";
-    auto r = impl_->client->send(req);
+    auto r = impl_->transport.send("GET", std::string(impl::prefix) + "invocation/next", {}, {});
     if (!r) return r.error().wrap("Runtime API next");
     if (r->status != 200) return runtime_error(*r, "Runtime API next");
     next_invocation inv;
@@ -104,7 +95,7 @@ result<void> runtime_client::respond(
 ) {
     return impl_->post(
         "invocation/" + request_id + "/response",
-        std::string(body),
+        body,
         {{"Content-Type", std::string(content_type)}},
         "Runtime API response"
     );
