@@ -37,6 +37,26 @@ function(scar_static_program target)
   target_link_options(${target} PRIVATE -static -fno-sanitize=all)
 endfunction()
 
+# The link items for `deps`: each library with a static stand-in (SCAR_STATIC_<id>,
+# cmake/ScarDeps.cmake) becomes that stand-in in programs whose SCAR_STATIC_DEPS property is
+# on, and stays itself in every other target.
+function(scar_link_items out)
+  set(items "")
+  set(static "$<BOOL:$<TARGET_PROPERTY:SCAR_STATIC_DEPS>>")
+  foreach(dep IN LISTS ARGN)
+    string(MAKE_C_IDENTIFIER "${dep}" id)
+    if(SCAR_STATIC_DEPS_AVAILABLE AND DEFINED SCAR_STATIC_${id})
+      list(APPEND items "$<$<NOT:${static}>:${dep}>")
+      foreach(alt IN LISTS SCAR_STATIC_${id})
+        list(APPEND items "$<${static}:${alt}>")
+      endforeach()
+    else()
+      list(APPEND items ${dep})
+    endif()
+  endforeach()
+  set(${out} ${items} PARENT_SCOPE)
+endfunction()
+
 function(scar_add_module name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   if(NOT DEFINED SCAR_ALLOWED_DEPS_${name})
@@ -60,7 +80,9 @@ function(scar_add_module name)
   target_sources(scar_${name} PUBLIC FILE_SET HEADERS BASE_DIRS ${CMAKE_CURRENT_SOURCE_DIR}/include
                  FILES ${headers})
   target_include_directories(scar_${name} PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/src)
-  target_link_libraries(scar_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+  scar_link_items(public_deps ${ARG_DEPS})
+  scar_link_items(private_deps ${ARG_PRIVATE_DEPS})
+  target_link_libraries(scar_${name} PUBLIC ${public_deps} PRIVATE ${private_deps})
   scar_warnings(scar_${name})
 endfunction()
 
