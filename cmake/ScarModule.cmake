@@ -37,6 +37,28 @@ function(scar_static_program target)
   target_link_options(${target} PRIVATE -static -fno-sanitize=all)
 endfunction()
 
+# scar_fast_start(<target> [STATIC_RUNTIME])
+# For programs whose start time is a target (scar-supervisor: every Lambda cold start;
+# scar-emulator): the static stand-ins of the modules' shared libraries (SCAR_STATIC_DEPS,
+# cmake/ScarDeps.cmake), the C++ runtime linked statically with STATIC_RUNTIME (only when no
+# shared library left needs libstdc++), and the relative relocations packed as DT_RELR
+# (glibc >= 2.36 runs them). Each spares the loader work at exec; docs/benchmarks.md has
+# the figures.
+include(CheckLinkerFlag)
+check_linker_flag(CXX "-Wl,-z,pack-relative-relocs" SCAR_LINKER_HAS_RELR)
+function(scar_fast_start target)
+  cmake_parse_arguments(ARG "STATIC_RUNTIME" "" "" ${ARGN})
+  if(SCAR_STATIC_DEPS_AVAILABLE)
+    set_target_properties(${target} PROPERTIES SCAR_STATIC_DEPS ON)
+    if(ARG_STATIC_RUNTIME)
+      target_link_options(${target} PRIVATE -static-libstdc++ -static-libgcc)
+    endif()
+  endif()
+  if(SCAR_LINKER_HAS_RELR)
+    target_link_options(${target} PRIVATE -Wl,-z,pack-relative-relocs)
+  endif()
+endfunction()
+
 # The link items for `deps`: each library with a static stand-in (SCAR_STATIC_<id>,
 # cmake/ScarDeps.cmake) becomes that stand-in in programs whose SCAR_STATIC_DEPS property is
 # on, and stays itself in every other target.
