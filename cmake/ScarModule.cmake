@@ -124,12 +124,20 @@ function(scar_add_tests name)
     SCAR_SOURCE_DIR="${PROJECT_SOURCE_DIR}" SCAR_BINARY_DIR="${PROJECT_BINARY_DIR}")
   scar_warnings(scar_${name}_tests)
   # `scar_unit_tests` builds every program with unit tests (and what they need) and nothing
-  # else: scripts/sanitize.sh --unit.
+  # else: scripts/sanitize.sh --unit. `scar_sanitize_tests` builds every program not
+  # labelled `slow` (whole workflows, load): what CI runs under the sanitizers,
+  # scripts/sanitize.sh --ci.
   if("unit" IN_LIST ARG_LABELS)
     if(NOT TARGET scar_unit_tests)
       add_custom_target(scar_unit_tests)
     endif()
     add_dependencies(scar_unit_tests scar_${name}_tests)
+  endif()
+  if(NOT "slow" IN_LIST ARG_LABELS)
+    if(NOT TARGET scar_sanitize_tests)
+      add_custom_target(scar_sanitize_tests)
+    endif()
+    add_dependencies(scar_sanitize_tests scar_${name}_tests)
   endif()
   gtest_discover_tests(scar_${name}_tests
     DISCOVERY_MODE PRE_TEST
