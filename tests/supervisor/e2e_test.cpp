@@ -11,14 +11,13 @@
 #include <scar/s3/client.hpp>
 #include <scar/sandbox/container.hpp>
 #include <scar/sigv4/signer.hpp>
+#include <scar/testing/emulator_process.hpp>
 
 #include <boost/json.hpp>
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <map>
-
-#include <scar/testing/emulator_process.hpp>
 
 namespace {
 
@@ -89,11 +88,13 @@ protected:
         ASSERT_TRUE(fs::exists(bundle_dir / "scar-supervisor")) << "build the scar-supervisor target first";
     }
 
-    /// Runs the bundle in `root` in binary mode with a script event; returns its stdout.
+    /// Runs the bundle in `root` in binary mode with a script event; returns its stdout, or
+    /// with `expect_ok` false (an invocation that must fail) its stdout and stderr.
     std::string run_in(
         const fs::path& root,
         const std::string& script,
-        std::vector<scar::sandbox::bind_mount> more = {}
+        std::vector<scar::sandbox::bind_mount> more = {},
+        bool expect_ok = true
     ) {
         scar::config::function_definition fn;
         fn.name = "portable";
@@ -116,7 +117,7 @@ protected:
             "AWS_SECRET_ACCESS_KEY=test",
             "AWS_REGION=us-east-1",
             "SCAR_LOG_LEVEL=warn"};
-        s.mounts = {{bundle_dir, "/opt/scar", true}};
+        s.mounts = {{bundle_, "/opt/scar", true}};
         s.mounts.insert(s.mounts.end(), more.begin(), more.end());
         s.timeout = 20s;
         std::string out_text;
@@ -126,6 +127,9 @@ protected:
         const auto o = scar::sandbox::run(s);
         if (!o) {
             ADD_FAILURE() << o.error().message;
+        } else if (!expect_ok) {
+            EXPECT_FALSE(o->ok()) << out_text;
+            return out_text + err_text;
         } else {
             EXPECT_TRUE(o->ok()) << scar::sandbox::to_string(o->how) << " " << o->exit_code << "\n"
                                  << err_text;
@@ -140,6 +144,7 @@ protected:
         return scar::encoding::base64_decode(resp.at("body").as_string()).value();
     }
 
+    fs::path bundle_ = bundle_dir;  ///< mounted at /opt/scar
     scar::testing::temp_dir work_{"scar-sv-portable"};
     scar::testing::emulator_process emu_{work_.path() / "data"};
     scar::s3::client s3_ = s3_client(emu_.url());
@@ -156,6 +161,24 @@ TEST_F(Portable, BusyboxImageWithNoLibc) {
     busybox_rootfs(root);
     EXPECT_EQ(run_in(root, probe_script), "libc: \nclean-env\n");
     EXPECT_EQ(wait_for_object(s3_, "portable", "busybox/ran.txt"), "ok\n");
+}
+
+TEST_F(Portable, WithoutLibcurlTheProgramStartsAndTransfersNameThePackage) {
+    // The bundle without lib/libcurl.so.4, in an image with no libraries of its own: the
+    // program does not link libcurl, so it starts and runs the script; the output upload,
+    // its first transfer, fails with what to install.
+    ASSERT_TRUE(s3_.create_bucket("portable"));
+    const auto copy = work_.path() / "bundle-without-curl";
+    fs::copy(bundle_dir, copy, fs::copy_options::recursive);
+    ASSERT_TRUE(fs::remove(copy / "lib" / "libcurl.so.4"));
+    bundle_ = copy;
+    const auto root = work_.path() / "nocurl";
+    busybox_rootfs(root);
+    const auto out = run_in(root, "echo ran >&2\n" + std::string(probe_script), {}, false);
+    EXPECT_NE(out.find("ran"), std::string::npos) << out;
+    EXPECT_NE(out.find("MissingLibrary"), std::string::npos) << out;
+    EXPECT_NE(out.find("cannot load libcurl.so.4"), std::string::npos) << out;
+    EXPECT_NE(out.find("apt-get install libcurl4"), std::string::npos) << out;
 }
 
 TEST_F(Portable, AlpineStyleMuslRootfs) {

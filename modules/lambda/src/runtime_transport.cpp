@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include <fcntl.h>
 #include <netdb.h>
@@ -169,7 +170,10 @@ runtime_transport::outcome runtime_transport::exchange(
     http::response& out,
     error& err
 ) {
-    // The request: header block and body in one sendmsg where they fit.
+    // The request: header block and body in one sendmsg where they fit. A server may answer
+    // and close before taking the whole body (a payload over its limit): when sending
+    // fails, its answer is still read, and the send error reported only if there is none.
+    std::optional<error> send_error;
     std::array<iovec, 2> iov{
         iovec{const_cast<char*>(head.data()), head.size()},   // NOLINT(cppcoreguidelines-pro-type-const-cast)
         iovec{const_cast<char*>(body.data()), body.size()}};  // NOLINT(cppcoreguidelines-pro-type-const-cast)
@@ -181,8 +185,8 @@ runtime_transport::outcome runtime_transport::exchange(
         const ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR) continue;
-            err = network_error(std::string("cannot send the request: ") + std::strerror(errno));
-            return outcome::stale;
+            send_error = network_error(std::string("cannot send the request: ") + std::strerror(errno));
+            break;
         }
         auto sent = static_cast<std::size_t>(n);
         while (first < iov.size() && sent >= iov[first].iov_len) {
@@ -205,7 +209,10 @@ runtime_transport::outcome runtime_transport::exchange(
                 err = network_error("the answer's header block is over 64 KiB");
                 return outcome::failed;
             }
-            if (read_more(err) <= 0) return received || !in_.empty() ? outcome::failed : outcome::stale;
+            if (read_more(err) <= 0) {
+                if (send_error) err = *send_error;
+                return received || !in_.empty() ? outcome::failed : outcome::stale;
+            }
         }
         received = true;
         const std::string_view block(in_.data(), end);
@@ -322,7 +329,7 @@ runtime_transport::outcome runtime_transport::exchange(
         in_.clear();
         close = true;
     }
-    if (close || !in_.empty()) {
+    if (close || send_error || !in_.empty()) {
         fd_.reset();
         in_.clear();
     }

@@ -5,7 +5,10 @@
 /// jitter, progress callbacks, and many transfers at once (`client::send_all`, curl multi).
 ///
 /// libcurl stays behind this interface (`core/src/http_client.cpp`); no header of ours
-/// includes `<curl/curl.h>`.
+/// includes `<curl/curl.h>`, and no program links it: the first transfer of the process
+/// opens `libcurl.so.4` with dlopen (thread-safe, once), so programs that never send a
+/// request never pay for loading libcurl and its ~35 libraries. Constructing a `client`
+/// loads nothing.
 ///
 /// Errors (`scar::error::code`):
 ///   - `NetworkError` (retryable): connection refused or reset, DNS failure, TLS failure;
@@ -15,6 +18,9 @@
 ///   - `InvalidRequest`: a malformed URL, an unreadable request body file.
 ///   - `LocalIOError`: the response file could not be written.
 ///   - `Aborted`: a sink or progress callback asked to stop.
+///   - `MissingLibrary`: libcurl.so.4 cannot be loaded or is older than 7.66; the message
+///     names the package to install (`apt-get install libcurl4`). Every later transfer of
+///     the process fails the same way.
 /// An HTTP status of 4xx or 5xx is **not** an error of this layer: `send` returns the
 /// response and the caller (a service client) maps it. After retries are exhausted on a
 /// retryable status, the last response is returned.
@@ -40,7 +46,10 @@ namespace scar::http {
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
 /// First value of header `name` (case-insensitive), if present.
-[[nodiscard]] std::optional<std::string_view> find_header(const header_list& h, std::string_view name) noexcept;
+[[nodiscard]] std::optional<std::string_view> find_header(
+    const header_list& h,
+    std::string_view name
+) noexcept;
 
 /// Replaces every `name` header by one with `value`, or appends it.
 void set_header(header_list& h, std::string_view name, std::string value);
@@ -64,7 +73,7 @@ struct request {
     std::string method = "GET";
     std::string url;
     header_list headers;
-    std::string body;                ///< used when `body_file` is empty
+    std::string body;  ///< used when `body_file` is empty
     std::optional<file_body> body_file;
 };
 
@@ -161,7 +170,10 @@ public:
 
     /// Runs every transfer, at most `max_parallel` at once over curl multi, each with
     /// this client's options and retry policy. Results are in the order of `batch`.
-    [[nodiscard]] std::vector<result<response>> send_all(std::span<transfer> batch, std::size_t max_parallel = 8);
+    [[nodiscard]] std::vector<result<response>> send_all(
+        std::span<transfer> batch,
+        std::size_t max_parallel = 8
+    );
 
 private:
     struct impl;

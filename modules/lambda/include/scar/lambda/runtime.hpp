@@ -3,6 +3,12 @@
 /// A client of the Lambda Runtime API: the loop a custom runtime (scar-supervisor) runs
 /// inside an execution environment, on AWS or on the emulator.
 ///
+/// It speaks HTTP/1.1 itself over one kept-alive connection (not `scar::http::client`), so a
+/// runtime's cold start does not load libcurl. Errors: `NetworkError` (retryable) when the
+/// API cannot be reached or drops the connection; `InvalidRequest` when the address is not
+/// host:port[/path]; the API's own `errorType` (e.g. `InvalidStateTransition`) with its
+/// HTTP status for answers other than 200 (`next`) or 202 (the others).
+///
 /// @code
 /// scar::lambda::runtime_client rt(std::getenv("AWS_LAMBDA_RUNTIME_API"));
 /// for (;;) {
