@@ -44,6 +44,13 @@ int main(int argc, char** argv) {
            "as long)"
     )
         ->capture_default_str();
+    app.add_option(
+           "--lambda-event-age-scale",
+           o.lambda_event_age_scale,
+           "multiplies asynchronous events' maximum age (MaximumEventAgeInSeconds); tests make it small"
+    )
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
     double idle_timeout_s = 600;
     app.add_option(
            "--lambda-idle-timeout",

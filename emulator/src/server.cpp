@@ -384,6 +384,7 @@ result<void> server::start() {
     ls.account = m.opts.account;
     ls.account_concurrency = m.opts.lambda_concurrency;
     ls.retry_delay = m.opts.lambda_retry_delay;
+    ls.event_age_scale = m.opts.lambda_event_age_scale;
     ls.idle_timeout = m.opts.lambda_idle_timeout;
     ls.fsync = m.opts.fsync;
     if (!m.opts.credentials.empty()) {

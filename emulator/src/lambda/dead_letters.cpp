@@ -47,6 +47,9 @@ std::string to_line(const dead_letter& d) {
                {"id", d.id},
                {"function", d.function},
                {"function_arn", d.function_arn},
+               {"qualifier", d.qualifier},
+               {"on_failure", d.on_failure},
+               {"dead_letter_target", d.dead_letter_target},
                {"request_id", d.request_id},
                {"payload", d.payload},
                {"condition", d.condition},
@@ -70,6 +73,9 @@ std::optional<dead_letter> from_line(std::string_view line) {
     d.id = json_string(o, "id");
     d.function = json_string(o, "function");
     d.function_arn = json_string(o, "function_arn");
+    d.qualifier = json_string(o, "qualifier");
+    d.on_failure = json_string(o, "on_failure");
+    d.dead_letter_target = json_string(o, "dead_letter_target");
     d.request_id = json_string(o, "request_id");
     d.payload = json_string(o, "payload");
     d.condition = json_string(o, "condition");

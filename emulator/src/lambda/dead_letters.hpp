@@ -27,13 +27,20 @@ struct dead_letter {
     std::string id;
     std::string function;      ///< the function's name
     std::string function_arn;  ///< unqualified
+    std::string qualifier;     ///< the version or alias invoked ("" for none); a redrive invokes it
     std::string request_id;    ///< the asynchronous Invoke's request id (every attempt had it)
     std::string payload;       ///< the event, as the caller sent it
-    /// Why it was dropped, in AWS's terms: RetriesExhausted, EventAgeExceeded, or
-    /// FunctionNotFound (the function was deleted while the event waited).
+    /// Why it was dropped, in AWS's terms: RetriesExhausted, EventAgeExceeded,
+    /// ZeroReservedConcurrency, or FunctionNotFound (the function was deleted while the event
+    /// waited).
     std::string condition;
     std::string error_type;  ///< of the last attempt ("Sandbox.Timedout", "Runtime.ExitError", …)
     std::string error_message;
+    /// Where AWS would also have sent it and the emulator cannot: the OnFailure destination
+    /// (an SQS queue, SNS topic, EventBridge bus or S3 bucket) and the function's
+    /// DeadLetterConfig target (SQS or SNS); empty when none.
+    std::string on_failure;
+    std::string dead_letter_target;
     int attempts = 0;                   ///< invocations that ran (throttled tries do not count, as on AWS)
     std::int64_t accepted_ms = 0;       ///< when Invoke (or S3) queued the event
     std::int64_t first_attempt_ms = 0;  ///< 0 when it never ran

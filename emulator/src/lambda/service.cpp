@@ -93,6 +93,25 @@ struct environment {
     std::string log_stream;
 };
 
+/// PutFunctionEventInvokeConfig: retries and destinations of asynchronous invocations.
+struct invoke_config {
+    int max_retries = 2;
+    int max_event_age_s = 21600;
+    std::string on_success;
+    std::string on_failure;
+    std::string modified;
+};
+
+/// An alias: a name for a version, optionally sharing invocations with one more version.
+struct alias {
+    std::string name;
+    std::string version;  ///< "$LATEST" or a number
+    std::string description;
+    std::string revision;
+    std::string extra_version;  ///< RoutingConfig.AdditionalVersionWeights' version, or empty
+    double extra_weight = 0;
+};
+
 struct function {
     std::string name;
     std::string arn;
@@ -131,15 +150,23 @@ struct function {
     std::optional<int> reserved;
     std::vector<std::string> layers;  ///< layer version ARNs, mounted at /opt in this order
     json::array statements;
-    // PutFunctionEventInvokeConfig: retries and destinations of asynchronous invocations.
-    bool has_invoke_config = false;
-    int max_retries = 2;
-    int max_event_age_s = 21600;
-    std::string on_success;
-    std::string on_failure;
-    std::string invoke_config_modified;
+    std::string dead_letter_target;  ///< DeadLetterConfig.TargetArn (SQS or SNS)
+    /// "$LATEST", or a published version's number; a version is an immutable copy of
+    /// $LATEST's code and configuration with environments of its own.
+    std::string version = "$LATEST";
+    std::weak_ptr<function> latest;  ///< a published version's function ($LATEST)
+    // $LATEST only: published versions, aliases, event invoke configs by qualifier.
+    int last_version = 0;  ///< numbers are never reused
+    std::map<int, std::shared_ptr<function>> versions;
+    std::map<std::string, alias, std::less<>> aliases;
+    std::map<std::string, invoke_config, std::less<>> invoke_configs;
+    std::int64_t undelivered_successes = 0;  ///< OnSuccess records the emulator cannot send
     std::vector<std::shared_ptr<environment>> envs;
     std::deque<std::shared_ptr<capacity_waiter>> waiters;  ///< throttled events, oldest first
+
+    [[nodiscard]] std::string qualified_arn() const {
+        return version == "$LATEST" ? arn : arn + ":" + version;
+    }
 };
 
 namespace {
@@ -177,7 +204,7 @@ json::object configuration(const function& f, bool full) {
     for (const auto& [k, v] : f.env) vars[k] = v;
     json::object c{
         {"FunctionName", f.name},
-        {"FunctionArn", f.arn},
+        {"FunctionArn", f.qualified_arn()},
         {"Role", f.role},
         {"CodeSize", f.code_size},
         {"CodeSha256", f.code_sha256},
@@ -185,7 +212,7 @@ json::object configuration(const function& f, bool full) {
         {"Timeout", f.timeout},
         {"MemorySize", f.memory},
         {"LastModified", f.last_modified},
-        {"Version", "$LATEST"},
+        {"Version", f.version},
         {"Environment", {{"Variables", vars}}},
         {"TracingConfig", {{"Mode", "PassThrough"}}},
         {"RevisionId", f.revision},
@@ -198,6 +225,7 @@ json::object configuration(const function& f, bool full) {
         c["Runtime"] = f.runtime;
         c["Handler"] = f.handler;
     }
+    if (!f.dead_letter_target.empty()) c["DeadLetterConfig"] = {{"TargetArn", f.dead_letter_target}};
     if (!f.layers.empty()) {
         json::array ls;
         for (const auto& arn : f.layers) ls.push_back(json::object{{"Arn", arn}});
@@ -332,71 +360,34 @@ std::string service::function_arn(const std::string& name) const {
     return "arn:aws:lambda:" + settings_.region + ":" + settings_.account + ":function:" + name;
 }
 
-result<void> service::load() {
-    std::error_code ec;
-    fs::create_directories(settings_.root / "functions", ec);
-    if (ec)
-        return make_error(
-            "ServiceException",
-            "cannot create '" + settings_.root.string() + "': " + ec.message(),
-            500
-        );
-    for (const auto& d : fs::directory_iterator(settings_.root / "functions", ec)) {
-        std::ifstream in(d.path() / "function.json");
-        if (!in) continue;
-        std::stringstream ss;
-        ss << in.rdbuf();
-        boost::system::error_code jec;
-        auto v = json::parse(ss.str(), jec);
-        if (jec || !v.is_object()) continue;
-        const auto& o = v.as_object();
-        auto f = std::make_shared<function>();
-        f->name = json_string(o, "name");
-        f->arn = function_arn(f->name);
-        f->runtime = json_string(o, "runtime");
-        f->handler = json_string(o, "handler");
-        f->role = json_string(o, "role");
-        f->description = json_string(o, "description");
-        f->package_type = json_string(o, "package_type");
-        f->image_uri = json_string(o, "image_uri");
-        f->memory = static_cast<int>(json_int(o, "memory").value_or(128));
-        f->timeout = static_cast<int>(json_int(o, "timeout").value_or(3));
-        f->ephemeral = static_cast<int>(json_int(o, "ephemeral").value_or(512));
-        if (const auto* e = o.if_contains("env"); e != nullptr && e->is_object())
-            for (const auto& [k, val] : e->as_object())
-                if (val.is_string()) f->env[std::string(k)] = std::string(val.as_string());
-        f->entry_point = json_strings(o.if_contains("entry_point"));
-        f->command = json_strings(o.if_contains("command"));
-        f->working_dir = json_string(o, "working_dir");
-        f->layers = json_strings(o.if_contains("layers"));
-        f->code_sha256 = json_string(o, "code_sha256");
-        f->code_size = json_int(o, "code_size").value_or(0);
-        f->code_dir = json_string(o, "code_dir");
-        f->last_modified = json_string(o, "last_modified");
-        f->revision = json_string(o, "revision");
-        f->state = f->package_type == "Image" ? "Pending" : "Active";
-        if (const auto r = json_int(o, "reserved")) f->reserved = static_cast<int>(*r);
-        if (const auto* ic = o.if_contains("invoke_config"); ic != nullptr && ic->is_object()) {
-            const auto& c = ic->as_object();
-            f->has_invoke_config = true;
-            f->max_retries = static_cast<int>(json_int(c, "max_retries").value_or(2));
-            f->max_event_age_s = static_cast<int>(json_int(c, "max_event_age_s").value_or(21600));
-            f->on_success = json_string(c, "on_success");
-            f->on_failure = json_string(c, "on_failure");
-            f->invoke_config_modified = json_string(c, "modified");
-        }
-        if (const auto* st = o.if_contains("statements"); st != nullptr && st->is_array())
-            f->statements = st->as_array();
-        functions_.emplace(f->name, std::move(f));
-    }
-    return {};
+namespace {
+
+json::object invoke_config_json(const invoke_config& c) {
+    return {
+        {"max_retries", c.max_retries},
+        {"max_event_age_s", c.max_event_age_s},
+        {"on_success", c.on_success},
+        {"on_failure", c.on_failure},
+        {"modified", c.modified}};
 }
 
-result<void> service::save(const function& f) const {
+invoke_config invoke_config_of(const json::object& c) {
+    invoke_config out;
+    out.max_retries = static_cast<int>(json_int(c, "max_retries").value_or(2));
+    out.max_event_age_s = static_cast<int>(json_int(c, "max_event_age_s").value_or(21600));
+    out.on_success = json_string(c, "on_success");
+    out.on_failure = json_string(c, "on_failure");
+    out.modified = json_string(c, "modified");
+    return out;
+}
+
+/// The fields saved for a function or a published version (function.json, versions/N.json).
+json::object stored_fields(const function& f) {
     json::object env;
     for (const auto& [k, v] : f.env) env[k] = v;
-    json::object o{
+    return {
         {"name", f.name},
+        {"version", f.version},
         {"runtime", f.runtime},
         {"handler", f.handler},
         {"role", f.role},
@@ -415,19 +406,163 @@ result<void> service::save(const function& f) const {
         {"code_dir", f.code_dir},
         {"last_modified", f.last_modified},
         {"revision", f.revision},
-        {"statements", f.statements},
-        {"layers", json_array(f.layers)}};
-    if (f.reserved) o["reserved"] = *f.reserved;
-    if (f.has_invoke_config) {
-        o["invoke_config"] = {
-            {"max_retries", f.max_retries},
-            {"max_event_age_s", f.max_event_age_s},
-            {"on_success", f.on_success},
-            {"on_failure", f.on_failure},
-            {"modified", f.invoke_config_modified}};
+        {"dead_letter_target", f.dead_letter_target},
+        {"layers", json_array(f.layers)},
+        {"image_digest", f.image_digest},
+        {"image_rootfs", f.image_rootfs},
+        {"image_entrypoint", json_array(f.image_entrypoint)},
+        {"image_cmd", json_array(f.image_cmd)},
+        {"image_env", json_array(f.image_env)},
+        {"image_workdir", f.image_workdir}};
+}
+
+/// What a published version snapshots, as one comparable text (publishing the same code and
+/// configuration twice returns the existing version, as on AWS).
+std::string snapshot_of(const function& f) {
+    auto o = stored_fields(f);
+    for (const auto* volatile_field :
+         {"version", "description", "last_modified", "revision", "code_dir", "image_rootfs"})
+        o.erase(volatile_field);
+    return json::serialize(o);
+}
+
+/// A function (or published version) from its saved JSON.
+std::shared_ptr<function> function_of(const json::object& o) {
+    auto f = std::make_shared<function>();
+    f->name = json_string(o, "name");
+    f->runtime = json_string(o, "runtime");
+    f->handler = json_string(o, "handler");
+    f->role = json_string(o, "role");
+    f->description = json_string(o, "description");
+    f->package_type = json_string(o, "package_type");
+    f->image_uri = json_string(o, "image_uri");
+    f->memory = static_cast<int>(json_int(o, "memory").value_or(128));
+    f->timeout = static_cast<int>(json_int(o, "timeout").value_or(3));
+    f->ephemeral = static_cast<int>(json_int(o, "ephemeral").value_or(512));
+    if (const auto* e = o.if_contains("env"); e != nullptr && e->is_object())
+        for (const auto& [k, val] : e->as_object())
+            if (val.is_string()) f->env[std::string(k)] = std::string(val.as_string());
+    f->entry_point = json_strings(o.if_contains("entry_point"));
+    f->command = json_strings(o.if_contains("command"));
+    f->working_dir = json_string(o, "working_dir");
+    f->layers = json_strings(o.if_contains("layers"));
+    f->code_sha256 = json_string(o, "code_sha256");
+    f->code_size = json_int(o, "code_size").value_or(0);
+    f->code_dir = json_string(o, "code_dir");
+    f->last_modified = json_string(o, "last_modified");
+    f->revision = json_string(o, "revision");
+    f->dead_letter_target = json_string(o, "dead_letter_target");
+    f->image_digest = json_string(o, "image_digest");
+    f->image_rootfs = json_string(o, "image_rootfs");
+    f->image_entrypoint = json_strings(o.if_contains("image_entrypoint"));
+    f->image_cmd = json_strings(o.if_contains("image_cmd"));
+    f->image_env = json_strings(o.if_contains("image_env"));
+    f->image_workdir = json_string(o, "image_workdir");
+    if (const auto v = json_string(o, "version"); !v.empty()) f->version = v;
+    return f;
+}
+
+}  // namespace
+
+result<void> service::load() {
+    std::error_code ec;
+    fs::create_directories(settings_.root / "functions", ec);
+    if (ec)
+        return make_error(
+            "ServiceException",
+            "cannot create '" + settings_.root.string() + "': " + ec.message(),
+            500
+        );
+    const auto parse = [](const fs::path& file) -> std::optional<json::object> {
+        std::ifstream in(file);
+        if (!in) return std::nullopt;
+        std::stringstream ss;
+        ss << in.rdbuf();
+        boost::system::error_code jec;
+        auto v = json::parse(ss.str(), jec);
+        if (jec || !v.is_object()) return std::nullopt;
+        return std::move(v.as_object());
+    };
+    for (const auto& d : fs::directory_iterator(settings_.root / "functions", ec)) {
+        const auto read = parse(d.path() / "function.json");
+        if (!read) continue;
+        const auto& o = *read;
+        auto f = function_of(o);
+        f->version = "$LATEST";
+        f->arn = function_arn(f->name);
+        f->state = f->package_type == "Image" ? "Pending" : "Active";
+        if (const auto r = json_int(o, "reserved")) f->reserved = static_cast<int>(*r);
+        if (const auto* ic = o.if_contains("invoke_config"); ic != nullptr && ic->is_object())
+            f->invoke_configs["$LATEST"] = invoke_config_of(ic->as_object());
+        if (const auto* ics = o.if_contains("invoke_configs"); ics != nullptr && ics->is_object())
+            for (const auto& [q, c] : ics->as_object())
+                if (c.is_object()) f->invoke_configs[std::string(q)] = invoke_config_of(c.as_object());
+        if (const auto* st = o.if_contains("statements"); st != nullptr && st->is_array())
+            f->statements = st->as_array();
+        f->last_version = static_cast<int>(json_int(o, "last_version").value_or(0));
+        if (const auto* as = o.if_contains("aliases"); as != nullptr && as->is_array()) {
+            for (const auto& a : as->as_array()) {
+                if (!a.is_object()) continue;
+                const auto& ao = a.as_object();
+                alias al{
+                    json_string(ao, "name"),
+                    json_string(ao, "version"),
+                    json_string(ao, "description"),
+                    json_string(ao, "revision"),
+                    json_string(ao, "extra_version"),
+                    ao.contains("extra_weight") && ao.at("extra_weight").is_number()
+                        ? ao.at("extra_weight").to_number<double>()
+                        : 0.0};
+                f->aliases[al.name] = std::move(al);
+            }
+        }
+        for (const auto& v : fs::directory_iterator(d.path() / "versions", ec)) {
+            const auto vo = parse(v.path());
+            if (!vo) continue;
+            auto ver = function_of(*vo);
+            const int n = std::atoi(ver->version.c_str());
+            if (n <= 0) continue;
+            ver->arn = f->arn;
+            ver->latest = f;
+            // A version's image was unpacked when it was published; it is kept in the cache.
+            ver->state = ver->package_type != "Image" || fs::exists(ver->image_rootfs) ? "Active" : "Failed";
+            if (ver->state == "Failed") {
+                ver->state_reason_code = "InvalidImage";
+                ver->state_reason = "the unpacked image of this version is gone from " + ver->image_rootfs;
+            }
+            f->last_version = std::max(f->last_version, n);
+            f->versions.emplace(n, std::move(ver));
+        }
+        functions_.emplace(f->name, std::move(f));
     }
+    return {};
+}
+
+result<void> service::save(const function& f) const {
+    auto o = stored_fields(f);
     const fs::path dir = settings_.root / "functions" / f.name;
     std::error_code ec;
+    if (f.version != "$LATEST") {
+        fs::create_directories(dir / "versions", ec);
+        return replace_file(dir / "versions" / (f.version + ".json"), json::serialize(o), "ServiceException");
+    }
+    o["statements"] = f.statements;
+    o["last_version"] = f.last_version;
+    if (f.reserved) o["reserved"] = *f.reserved;
+    json::object configs;
+    for (const auto& [q, c] : f.invoke_configs) configs[q] = invoke_config_json(c);
+    o["invoke_configs"] = std::move(configs);
+    json::array aliases;
+    for (const auto& [name, a] : f.aliases) {
+        aliases.push_back(json::object{
+            {"name", a.name},
+            {"version", a.version},
+            {"description", a.description},
+            {"revision", a.revision},
+            {"extra_version", a.extra_version},
+            {"extra_weight", a.extra_weight}});
+    }
+    o["aliases"] = std::move(aliases);
     fs::create_directories(dir, ec);
     return replace_file(dir / "function.json", json::serialize(o), "ServiceException");
 }
@@ -438,6 +573,62 @@ result<std::shared_ptr<function>> service::find(const std::string& name_or_arn) 
     const auto it = functions_.find(name);
     if (it == functions_.end()) return not_found(function_arn(name));
     return it->second;
+}
+
+namespace {
+
+/// "arn:aws:lambda:…:function:name:qualifier" or "name:qualifier" → "qualifier" ("" when none).
+std::string qualifier_of(std::string s) {
+    if (const auto at = s.find(":function:"); at != std::string::npos) s.erase(0, at + 10);
+    const auto colon = s.find(':');
+    return colon == std::string::npos ? std::string() : s.substr(colon + 1);
+}
+
+bool is_version_number(std::string_view q) {
+    return !q.empty() && q.size() < 10 &&
+           std::all_of(q.begin(), q.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+}  // namespace
+
+std::shared_ptr<function> service::version_of(const function& latest, const std::string& version) const {
+    if (version == "$LATEST") {
+        const auto it = functions_.find(latest.name);
+        return it != functions_.end() ? it->second : nullptr;
+    }
+    if (!is_version_number(version)) return nullptr;
+    const auto it = latest.versions.find(std::stoi(version));
+    return it != latest.versions.end() ? it->second : nullptr;
+}
+
+result<resolved> service::resolve(const std::string& name_or_arn, const std::string& qualifier) const {
+    const std::string name = function_name_of(name_or_arn);
+    std::string q = qualifier_of(name_or_arn);
+    if (!qualifier.empty() && !q.empty() && q != qualifier) {
+        return invalid("The derived qualifier from the function name does not match the specified qualifier."
+        );
+    }
+    if (q.empty()) q = qualifier;
+    const std::lock_guard lock(mutex_);
+    const auto it = functions_.find(name);
+    if (it == functions_.end()) return not_found(function_arn(name) + (q.empty() ? "" : ":" + q));
+    resolved r{it->second, it->second, q};
+    if (q.empty() || q == "$LATEST") return r;
+    std::string version = q;
+    if (!is_version_number(q)) {
+        const auto a = it->second->aliases.find(q);
+        if (a == it->second->aliases.end()) return not_found(function_arn(name) + ":" + q);
+        version = a->second.version;
+        if (!a->second.extra_version.empty()) {
+            // Weighted routing: the additional version takes its share of invocations.
+            const auto draw =
+                static_cast<double>(std::stoul(random_hex(4, false), nullptr, 16)) / 4294967296.0;
+            if (draw < a->second.extra_weight) version = a->second.extra_version;
+        }
+    }
+    r.run = version_of(*it->second, version);
+    if (!r.run) return not_found(function_arn(name) + ":" + q);
+    return r;
 }
 
 result<void> service::unpack_code(function& f, const std::string& zip_base64) {
@@ -456,8 +647,7 @@ result<void> service::unpack_code(function& f, const std::string& zip_base64) {
     const auto digest = crypto::sha256_of(*zip);
     f.code_sha256 = encoding::base64_encode(std::span<const std::uint8_t>(digest.data(), digest.size()));
     f.code_size = static_cast<std::int64_t>(zip->size());
-    if (!f.code_dir.empty()) fs::remove_all(settings_.root / f.code_dir, ec);
-    f.code_dir = rel;
+    f.code_dir = rel;  // the previous code is removed once no version uses it (update_function)
     return {};
 }
 
@@ -477,6 +667,19 @@ static result<void> apply_config(function& f, const json::object& in) {
         const auto s = json_int(e->as_object(), "Size").value_or(512);
         if (s < 512 || s > 10240) return invalid("EphemeralStorage.Size must be between 512 and 10240 MB");
         f.ephemeral = static_cast<int>(s);
+    }
+    if (const auto* d = in.if_contains("DeadLetterConfig"); d != nullptr && d->is_object()) {
+        const auto target = json_string(d->as_object(), "TargetArn");
+        static const std::regex arn_re(R"(^arn:(aws[a-zA-Z-]*)?:(sqs|sns):[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]+$)"
+        );
+        if (!target.empty() && !std::regex_match(target, arn_re)) {
+            return invalid(
+                "DeadLetterConfig.TargetArn must be an SQS queue or SNS topic ARN "
+                "(arn:aws:sqs:<region>:<account>:<queue> or arn:aws:sns:<region>:<account>:<topic>), not '" +
+                target + "'"
+            );
+        }
+        f.dead_letter_target = target;  // empty: no dead-letter queue
     }
     if (in.contains("Description")) f.description = json_string(in, "Description");
     if (in.contains("Role")) f.role = json_string(in, "Role");
@@ -641,14 +844,27 @@ result<std::string> service::update_function(const std::string& name, const std:
     updated.revision = uuid();
     if (auto ok = save(updated); !ok) return ok.error();
     std::vector<std::shared_ptr<environment>> old;
+    std::string old_code;
     {
         const std::lock_guard lock(mutex_);
         auto& live = **f;
         old = live.envs;
-        auto envs = std::move(live.envs);
+        // What other requests changed meanwhile stays: versions, aliases, policy, concurrency.
+        updated.envs = std::move(live.envs);
+        updated.waiters = std::move(live.waiters);
+        updated.versions = std::move(live.versions);
+        updated.aliases = std::move(live.aliases);
+        updated.last_version = live.last_version;
+        updated.invoke_configs = std::move(live.invoke_configs);
+        updated.statements = std::move(live.statements);
+        updated.reserved = live.reserved;
         const bool had_image = !live.image_digest.empty();
+        if (live.code_dir != updated.code_dir) {
+            old_code = live.code_dir;
+            for (const auto& [n, v] : updated.versions)
+                if (v->code_dir == old_code) old_code.clear();
+        }
         live = std::move(updated);
-        live.envs = std::move(envs);
         if (new_image && had_image) {
             live.last_update_status = "InProgress";  // the previous image serves until the new one is ready
         } else {
@@ -663,6 +879,10 @@ result<std::string> service::update_function(const std::string& name, const std:
             e->dead = true;
             if (e->proc) e->proc->kill();
         }
+    }
+    if (!old_code.empty()) {
+        std::error_code ec;
+        fs::remove_all(settings_.root / old_code, ec);
     }
     if (new_image) prepare_image(*f);
     const std::lock_guard lock(mutex_);
@@ -999,8 +1219,32 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
         co_return;
     }
     const std::string sub = n >= 4 ? parts[3] : "";
+    const auto* qualifier_param = ex.param("Qualifier");
+    const std::string qualifier = qualifier_param != nullptr ? *qualifier_param : "";
+    // GetFunction and GetFunctionConfiguration of a version or alias: that version's
+    // configuration (an alias's ARN as the FunctionArn).
+    const auto configuration_of = [&]() -> result<json::object> {
+        auto r = resolve(name, qualifier);
+        if (!r) return r.error();
+        const std::lock_guard lock(mutex_);
+        const auto& q = r->qualifier;
+        std::shared_ptr<function> shown = r->run;
+        if (!q.empty() && !is_version_number(q) && q != "$LATEST") {
+            const auto& a = r->latest->aliases.at(q);
+            shown = version_of(*r->latest, a.version);
+            if (!shown) return not_found(function_arn(r->latest->name) + ":" + q);
+        }
+        auto c = configuration(*shown, true);
+        if (!q.empty()) c["FunctionArn"] = function_arn(shown->name) + ":" + q;
+        return c;
+    };
     if (version == "2015-03-31" && sub.empty()) {
         if (m == "GET") {
+            auto c = configuration_of();
+            if (!c) {
+                write_error(ex, c.error());
+                co_return;
+            }
             const std::lock_guard lock(mutex_);
             auto& f = **fn;
             json::object code{{"RepositoryType", "S3"}, {"Location", ""}};
@@ -1013,14 +1257,22 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
                             ref->registry + "/" + ref->repository + "@" + f.image_digest;
                 }
             }
-            json::object res{{"Configuration", configuration(f, true)}, {"Code", code}};
+            json::object res{{"Configuration", std::move(*c)}, {"Code", code}};
             if (f.reserved) res["Concurrency"] = {{"ReservedConcurrentExecutions", *f.reserved}};
             respond(json::serialize(res));
+        } else if (m == "DELETE" && (!qualifier.empty() || !qualifier_of(name).empty())) {
+            if (auto ok = delete_version(*fn, qualifier.empty() ? qualifier_of(name) : qualifier); !ok) {
+                write_error(ex, ok.error());
+            } else {
+                ex.status = 204;
+            }
         } else if (m == "DELETE") {
             std::vector<std::shared_ptr<environment>> envs;
             {
                 const std::lock_guard lock(mutex_);
                 envs = (*fn)->envs;
+                for (const auto& [v, ver] : (*fn)->versions)
+                    envs.insert(envs.end(), ver->envs.begin(), ver->envs.end());
                 functions_.erase((*fn)->name);
             }
             for (auto& e : envs) retire(e, "function deleted");
@@ -1034,8 +1286,8 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
     }
     if (version == "2015-03-31" && sub == "configuration") {
         if (m == "GET") {
-            const std::lock_guard lock(mutex_);
-            respond(json::serialize(configuration(**fn, true)));
+            auto c = configuration_of();
+            respond(c ? result<std::string>(json::serialize(*c)) : result<std::string>(c.error()));
         } else {
             respond(update_function(name, body, false));
         }
@@ -1047,6 +1299,24 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
     }
     if (version == "2015-03-31" && sub == "invocations" && m == "POST") {
         co_await invoke(ex, name);
+        co_return;
+    }
+    if (version == "2015-03-31" && sub == "versions" && n == 4) {
+        if (m == "POST") {
+            respond(publish_version(*fn, body), 201);
+        } else {
+            respond(list_versions(**fn, ex));
+        }
+        co_return;
+    }
+    if (version == "2015-03-31" && sub == "aliases" && n <= 5) {
+        int status = 200;
+        auto r = alias_request(ex, *fn, n == 5 ? parts[4] : "", body, status);
+        if (r && status == 204) {
+            ex.status = 204;
+        } else {
+            respond(std::move(r), status);
+        }
         co_return;
     }
     if (sub == "concurrency") {
@@ -1083,7 +1353,7 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
         co_return;
     }
     if (version == "2019-09-25" && sub == "event-invoke-config") {
-        auto r = event_invoke_config(m, **fn, body);
+        auto r = event_invoke_config(m, **fn, qualifier, body);
         if (r && r->empty()) {
             ex.status = 204;
         } else {
@@ -1183,7 +1453,7 @@ net::awaitable<void> service::handle(exchange& ex, const sigv4::verified_request
         make_error(
             "UnknownOperationException",
             "the emulator's Lambda does not implement " + m + " " + ex.path +
-                " (versions, aliases and tags are not served yet)",
+                " (tags, function URLs and provisioned concurrency are not served)",
             404
         )
     );
@@ -1213,18 +1483,22 @@ std::string arn_service(const std::string& arn) {
     return arn.substr(a + 1, b == std::string::npos ? std::string::npos : b - a - 1);
 }
 
-/// GetFunctionEventInvokeConfig's answer (the caller holds the service's lock).
-std::string event_invoke_config_json(const function& f) {
+/// GetFunctionEventInvokeConfig's answer.
+std::string event_invoke_config_json(
+    const function& f,
+    const std::string& qualifier,
+    const invoke_config& c
+) {
     const auto destination = [](const std::string& arn) {
         return arn.empty() ? json::object{} : json::object{{"Destination", arn}};
     };
     return json::serialize(json::object{
-        {"LastModified", f.invoke_config_modified},
-        {"FunctionArn", f.arn + ":$LATEST"},
-        {"MaximumRetryAttempts", f.max_retries},
-        {"MaximumEventAgeInSeconds", f.max_event_age_s},
+        {"LastModified", c.modified},
+        {"FunctionArn", f.arn + ":" + qualifier},
+        {"MaximumRetryAttempts", c.max_retries},
+        {"MaximumEventAgeInSeconds", c.max_event_age_s},
         {"DestinationConfig",
-         {{"OnSuccess", destination(f.on_success)}, {"OnFailure", destination(f.on_failure)}}}});
+         {{"OnSuccess", destination(c.on_success)}, {"OnFailure", destination(c.on_failure)}}}});
 }
 
 }  // namespace
@@ -1260,7 +1534,8 @@ result<void> service::check_destinations(
             const std::string name =
                 arn->starts_with(own) ? arn->substr(own.size(), arn->find(':', own.size()) - own.size()) : "";
             if (name == f.name) return invalid("You can't specify the function as a destination for itself.");
-            if (name.empty() || !find(name)) return invalid("The destination ARN " + *arn + " is invalid.");
+            if (name.empty() || !resolve(*arn, ""))
+                return invalid("The destination ARN " + *arn + " is invalid.");
         } else if (kind != "sqs" && kind != "sns" && kind != "events" && !(kind == "s3" && field == "onFailure")) {
             supported = false;  // S3 buckets take failure records only
         }
@@ -1280,27 +1555,25 @@ result<void> service::check_destinations(
 result<std::string> service::event_invoke_config(
     const std::string& method,
     function& f,
+    const std::string& qualifier_param,
     const std::string& body
 ) {
-    const auto missing = [&f] {
+    // Each qualifier has its own configuration; none given means $LATEST.
+    const std::string qualifier = qualifier_param.empty() ? "$LATEST" : qualifier_param;
+    if (auto r = resolve(f.name, qualifier); !r) return r.error();
+    const auto missing = [&f, &qualifier] {
         return make_error(
             "ResourceNotFoundException",
-            "The function " + f.arn + ":$LATEST doesn't have an EventInvokeConfig",
+            "The function " + f.arn + ":" + qualifier + " doesn't have an EventInvokeConfig",
             404
         );
     };
-    const auto reset = [&f] {
-        f.max_retries = 2;
-        f.max_event_age_s = 21600;
-        f.on_success.clear();
-        f.on_failure.clear();
-    };
     if (method == "GET" || method == "DELETE") {
         const std::lock_guard lock(mutex_);
-        if (!f.has_invoke_config) return missing();
-        if (method == "GET") return event_invoke_config_json(f);
-        f.has_invoke_config = false;
-        reset();
+        const auto it = f.invoke_configs.find(qualifier);
+        if (it == f.invoke_configs.end()) return missing();
+        if (method == "GET") return event_invoke_config_json(f, qualifier, it->second);
+        f.invoke_configs.erase(it);
         if (auto ok = save(f); !ok) return ok.error();
         return std::string();
     }
@@ -1343,16 +1616,304 @@ result<std::string> service::event_invoke_config(
     if (auto ok = check_destinations(f, on_success.value_or(""), on_failure.value_or("")); !ok)
         return ok.error();
     const std::lock_guard lock(mutex_);
-    if (method == "POST" && !f.has_invoke_config) return missing();
-    if (method == "PUT") reset();
-    if (retries) f.max_retries = static_cast<int>(*retries);
-    if (age) f.max_event_age_s = static_cast<int>(*age);
-    if (on_success) f.on_success = *on_success;
-    if (on_failure) f.on_failure = *on_failure;
-    f.has_invoke_config = true;
-    f.invoke_config_modified = iso8601_ms(now_ms());
+    const bool exists = f.invoke_configs.contains(qualifier);
+    if (method == "POST" && !exists) return missing();
+    auto& c = f.invoke_configs[qualifier];
+    if (method == "PUT") c = invoke_config{};
+    if (retries) c.max_retries = static_cast<int>(*retries);
+    if (age) c.max_event_age_s = static_cast<int>(*age);
+    if (on_success) c.on_success = *on_success;
+    if (on_failure) c.on_failure = *on_failure;
+    c.modified = iso8601_ms(now_ms());
     if (auto ok = save(f); !ok) return ok.error();
-    return event_invoke_config_json(f);
+    return event_invoke_config_json(f, qualifier, c);
+}
+
+result<std::string> service::publish_version(const std::shared_ptr<function>& fn, const std::string& body) {
+    boost::system::error_code jec;
+    auto doc = json::parse(body.empty() ? "{}" : body, jec);
+    if (jec || !doc.is_object())
+        return make_error("InvalidRequestContentException", "the request body is not a JSON object", 400);
+    const auto& in = doc.as_object();
+    const std::lock_guard lock(mutex_);
+    auto& f = *fn;
+    if (f.state != "Active" || f.last_update_status == "InProgress") {
+        return make_error(
+            "ResourceConflictException",
+            "The operation cannot be performed at this time. An update is in progress for resource: " + f.arn,
+            409
+        );
+    }
+    if (const auto sha = json_string(in, "CodeSha256"); !sha.empty() && sha != f.code_sha256) {
+        return invalid(
+            "CodeSHA256 (" + sha + ") is different from current CodeSHA256 in $LATEST (" + f.code_sha256 +
+            "). Please try again."
+        );
+    }
+    if (const auto rev = json_string(in, "RevisionId"); !rev.empty() && rev != f.revision) {
+        return make_error(
+            "PreconditionFailedException",
+            "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias "
+            "API to retrieve the latest Revision Id",
+            412
+        );
+    }
+    // Nothing changed since the last version: that version, as AWS answers.
+    if (!f.versions.empty() && snapshot_of(*f.versions.rbegin()->second) == snapshot_of(f))
+        return json::serialize(configuration(*f.versions.rbegin()->second, true));
+    auto v = std::make_shared<function>();
+    *v = f;
+    v->envs.clear();
+    v->waiters.clear();
+    v->versions.clear();
+    v->aliases.clear();
+    v->invoke_configs.clear();
+    v->statements.clear();
+    v->latest = fn;
+    v->version = std::to_string(f.last_version + 1);
+    if (in.contains("Description")) v->description = json_string(in, "Description");
+    v->last_modified = last_modified_now();
+    v->revision = uuid();
+    if (auto ok = save(*v); !ok) return ok.error();
+    f.last_version += 1;
+    f.versions.emplace(f.last_version, v);
+    if (auto ok = save(f); !ok) return ok.error();
+    return json::serialize(configuration(*v, true));
+}
+
+result<std::string> service::list_versions(const function& fn, const exchange& ex) const {
+    std::size_t max = 50;
+    if (const auto* text = ex.param("MaxItems")) {
+        const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), max);
+        if (ec != std::errc{} || end != text->data() + text->size() || max < 1 || max > 10000)
+            return validation("maxItems", *text, "have value between 1 and 10000");
+        max = std::min<std::size_t>(max, 50);
+    }
+    const auto* marker_param = ex.param("Marker");
+    const std::string marker = marker_param != nullptr ? *marker_param : "";
+    const std::lock_guard lock(mutex_);
+    std::vector<std::shared_ptr<function>> all;
+    if (const auto it = functions_.find(fn.name); it != functions_.end()) all.push_back(it->second);
+    for (const auto& [n, v] : fn.versions) all.push_back(v);
+    auto it = all.begin();
+    if (!marker.empty()) {
+        it = std::find_if(all.begin(), all.end(), [&marker](const auto& v) { return v->version == marker; });
+        if (it == all.end()) return invalid("Marker '" + marker + "' is not a version of " + fn.arn);
+        ++it;
+    }
+    json::array out;
+    std::string next;
+    for (; it != all.end(); ++it) {
+        if (out.size() == max) {
+            next = (*std::prev(it))->version;
+            break;
+        }
+        out.push_back(configuration(**it, false));
+    }
+    json::object res{{"Versions", std::move(out)}};
+    if (!next.empty()) res["NextMarker"] = next;
+    return json::serialize(res);
+}
+
+result<void> service::delete_version(const std::shared_ptr<function>& fn, const std::string& qualifier) {
+    if (qualifier == "$LATEST")
+        return invalid("$LATEST version cannot be deleted without deleting the function.");
+    if (!is_version_number(qualifier)) {
+        return invalid(
+            "DeleteFunction deletes a function or one of its versions, not the alias '" + qualifier +
+            "'; use DeleteAlias"
+        );
+    }
+    std::shared_ptr<function> v;
+    std::string unused_code;
+    {
+        const std::lock_guard lock(mutex_);
+        const auto it = fn->versions.find(std::stoi(qualifier));
+        if (it == fn->versions.end()) return not_found(fn->arn + ":" + qualifier);
+        std::string using_it;
+        for (const auto& [name, a] : fn->aliases) {
+            if (a.version == qualifier || a.extra_version == qualifier)
+                using_it += (using_it.empty() ? "" : ", ") + name;
+        }
+        if (!using_it.empty()) {
+            return make_error(
+                "ResourceConflictException",
+                "Unable to delete version because the following aliases reference it: [" + using_it + "]",
+                409
+            );
+        }
+        v = it->second;
+        fn->versions.erase(it);
+        unused_code = v->code_dir;
+        if (fn->code_dir == unused_code) unused_code.clear();
+        for (const auto& [n, other] : fn->versions)
+            if (other->code_dir == unused_code) unused_code.clear();
+        if (auto ok = save(*fn); !ok) return ok.error();
+    }
+    std::vector<std::shared_ptr<environment>> envs;
+    {
+        const std::lock_guard lock(mutex_);
+        envs = v->envs;
+    }
+    for (const auto& e : envs) retire(e, "version deleted");
+    std::error_code ec;
+    fs::remove(settings_.root / "functions" / fn->name / "versions" / (qualifier + ".json"), ec);
+    if (!unused_code.empty()) fs::remove_all(settings_.root / unused_code, ec);
+    return {};
+}
+
+namespace {
+
+json::object alias_json(const function& f, const alias& a) {
+    json::object o{
+        {"AliasArn", f.arn + ":" + a.name},
+        {"Name", a.name},
+        {"FunctionVersion", a.version},
+        {"Description", a.description},
+        {"RevisionId", a.revision}};
+    if (!a.extra_version.empty())
+        o["RoutingConfig"] = {{"AdditionalVersionWeights", {{a.extra_version, a.extra_weight}}}};
+    return o;
+}
+
+}  // namespace
+
+result<std::string> service::alias_request(
+    const exchange& ex,
+    const std::shared_ptr<function>& fn,
+    const std::string& alias_name,
+    const std::string& body,
+    int& status
+) {
+    const std::string& m = ex.method;
+    auto& f = *fn;
+    const auto no_alias = [&f](const std::string& name) {
+        return make_error("ResourceNotFoundException", "Alias not found: " + f.arn + ":" + name, 404);
+    };
+    if (alias_name.empty() && m == "GET") {  // ListAliases
+        const auto* only = ex.param("FunctionVersion");
+        const auto* marker = ex.param("Marker");
+        std::size_t max = 50;
+        if (const auto* text = ex.param("MaxItems")) {
+            const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), max);
+            if (ec != std::errc{} || end != text->data() + text->size() || max < 1 || max > 10000)
+                return validation("maxItems", *text, "have value between 1 and 10000");
+            max = std::min<std::size_t>(max, 50);
+        }
+        const std::lock_guard lock(mutex_);
+        json::array out;
+        std::string next;
+        for (auto it = marker != nullptr ? f.aliases.upper_bound(*marker) : f.aliases.begin();
+             it != f.aliases.end();
+             ++it) {
+            if (only != nullptr && it->second.version != *only) continue;
+            if (out.size() == max) {
+                next = out.back().as_object().at("Name").as_string().c_str();
+                break;
+            }
+            out.push_back(alias_json(f, it->second));
+        }
+        json::object res{{"Aliases", std::move(out)}};
+        if (!next.empty()) res["NextMarker"] = next;
+        return json::serialize(res);
+    }
+    if (!alias_name.empty() && m == "GET") {
+        const std::lock_guard lock(mutex_);
+        const auto it = f.aliases.find(alias_name);
+        if (it == f.aliases.end()) return no_alias(alias_name);
+        return json::serialize(alias_json(f, it->second));
+    }
+    if (!alias_name.empty() && m == "DELETE") {
+        const std::lock_guard lock(mutex_);
+        f.aliases.erase(alias_name);  // idempotent, as AWS
+        f.invoke_configs.erase(alias_name);
+        if (auto ok = save(f); !ok) return ok.error();
+        status = 204;
+        return std::string();
+    }
+    const bool create = alias_name.empty() && m == "POST";
+    if (!create && !(m == "PUT" && !alias_name.empty())) {
+        return make_error(
+            "UnknownOperationException",
+            "aliases serve POST and GET on /aliases, GET, PUT and DELETE on /aliases/{Name}, not " + m,
+            404
+        );
+    }
+    boost::system::error_code jec;
+    auto doc = json::parse(body.empty() ? "{}" : body, jec);
+    if (jec || !doc.is_object())
+        return make_error("InvalidRequestContentException", "the request body is not a JSON object", 400);
+    const auto& in = doc.as_object();
+    const std::string name = create ? json_string(in, "Name") : alias_name;
+    static const std::regex name_re("^[a-zA-Z0-9-_]{1,128}$");
+    if (!std::regex_match(name, name_re) || is_version_number(name))
+        return validation("name", name, "satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)");
+    const std::lock_guard lock(mutex_);
+    const auto existing = f.aliases.find(name);
+    if (create && existing != f.aliases.end())
+        return make_error("ResourceConflictException", "Alias already exists: " + f.arn + ":" + name, 409);
+    if (!create && existing == f.aliases.end()) return no_alias(name);
+    alias a = create ? alias{name, "", "", "", "", 0} : existing->second;
+    if (!create) {
+        if (const auto rev = json_string(in, "RevisionId"); !rev.empty() && rev != a.revision) {
+            return make_error(
+                "PreconditionFailedException",
+                "The Revision Id provided does not match the latest Revision Id. Call the "
+                "GetFunction/GetAlias "
+                "API to retrieve the latest Revision Id",
+                412
+            );
+        }
+    }
+    if (in.contains("FunctionVersion") || create) {
+        a.version = json_string(in, "FunctionVersion");
+        if (a.version.empty()) return validation("functionVersion", "null", "not be null");
+        if (!version_of(f, a.version)) return not_found(f.arn + ":" + a.version);
+    }
+    if (in.contains("Description")) a.description = json_string(in, "Description");
+    if (const auto* rc = in.if_contains("RoutingConfig"); rc != nullptr && rc->is_object()) {
+        a.extra_version.clear();
+        a.extra_weight = 0;
+        if (const auto* w = rc->as_object().if_contains("AdditionalVersionWeights");
+            w != nullptr && w->is_object()) {
+            const auto& weights = w->as_object();
+            if (weights.size() > 1) {
+                return invalid(
+                    "RoutingConfig.AdditionalVersionWeights names " + std::to_string(weights.size()) +
+                    " versions; an alias routes to at most one version besides FunctionVersion"
+                );
+            }
+            for (const auto& [v, weight] : weights) {
+                const std::string extra(v);
+                const double share = weight.is_number() ? weight.to_number<double>() : -1;
+                if (share < 0 || share > 1)
+                    return validation(
+                        "routingConfig.additionalVersionWeights",
+                        json::serialize(weight),
+                        "have value between 0.0 and 1.0"
+                    );
+                if (!is_version_number(extra) || !version_of(f, extra)) return not_found(f.arn + ":" + extra);
+                a.extra_version = extra;
+                a.extra_weight = share;
+            }
+        }
+    }
+    if (!a.extra_version.empty()) {
+        if (a.version == "$LATEST")
+            return invalid("$LATEST is not supported for an alias pointing to more than 1 version");
+        if (a.extra_version == a.version) {
+            return invalid(
+                "Invalid function version " + a.extra_version +
+                ". Function version in AdditionalVersionWeights cannot be the same as the alias's "
+                "FunctionVersion."
+            );
+        }
+    }
+    a.revision = uuid();
+    f.aliases[name] = a;
+    if (auto ok = save(f); !ok) return ok.error();
+    if (create) status = 201;
+    return json::serialize(alias_json(f, a));
 }
 
 result<std::shared_ptr<environment>> service::launch(
@@ -1365,8 +1926,8 @@ result<std::shared_ptr<environment>> service::launch(
     const auto date = iso8601_ms(env->started_ms);
     // Not the environment's id: that is its Runtime API address, and anyone may read
     // stream names.
-    env->log_stream = date.substr(0, 4) + "/" + date.substr(5, 2) + "/" + date.substr(8, 2) + "/[$LATEST]" +
-                      random_hex(16, false);
+    env->log_stream = date.substr(0, 4) + "/" + date.substr(5, 2) + "/" + date.substr(8, 2) + "/[" +
+                      fn->version + "]" + random_hex(16, false);
     const bool image_fn = fn->package_type == "Image";
     // Zip functions run in a container too where the host allows it; otherwise as plain
     // host processes.
@@ -1393,7 +1954,7 @@ result<std::shared_ptr<environment>> service::launch(
         {"LAMBDA_RUNTIME_DIR", sandboxed ? "/var/runtime" : task_root},
         {"AWS_LAMBDA_FUNCTION_NAME", fn->name},
         {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE", std::to_string(fn->memory)},
-        {"AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"},
+        {"AWS_LAMBDA_FUNCTION_VERSION", fn->version},
         {"AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand"},
         {"AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/" + fn->name},
         {"AWS_LAMBDA_LOG_STREAM_NAME", env->log_stream},
@@ -1590,6 +2151,12 @@ net::awaitable<outcome> service::run(
     {
         const std::lock_guard lock(mutex_);
         const auto now = now_ms();
+        // Reserved concurrency is the function's, shared by all its versions; 0 throttles
+        // every invocation at once, warm environments or not.
+        const auto latest = fn->latest.lock();
+        const function& base = latest ? *latest : *fn;
+        if (base.reserved == 0)
+            throw aws_exception(make_error("TooManyRequestsException", "Rate Exceeded.", 429));
         for (const auto& e : fn->envs) {
             if (!e->busy && !e->dead) {
                 env = e;
@@ -1597,8 +2164,9 @@ net::awaitable<outcome> service::run(
             }
         }
         if (!env) {
-            const int mine = static_cast<int>(fn->envs.size());
-            if (fn->reserved && mine >= *fn->reserved)
+            auto mine = base.envs.size();
+            for (const auto& [n, v] : base.versions) mine += v->envs.size();
+            if (base.reserved && static_cast<int>(mine) >= *base.reserved)
                 throw aws_exception(make_error("TooManyRequestsException", "Rate Exceeded.", 429));
             if (running_ >= settings_.account_concurrency) {
                 // Concurrency counts invocations in flight, not idle environments: the one idle
@@ -1689,11 +2257,19 @@ net::awaitable<outcome> service::run(
 }
 
 net::awaitable<void> service::invoke(exchange& ex, const std::string& name) {
-    auto fn = find(name);
-    if (!fn) {
-        write_error(ex, not_found(function_arn(name) + ":$LATEST"));
+    const auto* qualifier = ex.param("Qualifier");
+    auto target = resolve(name, qualifier != nullptr ? *qualifier : "");
+    if (!target) {
+        const bool qualified = qualifier != nullptr || !qualifier_of(name).empty();
+        write_error(
+            ex,
+            target.error().code == "ResourceNotFoundException" && !qualified
+                ? not_found(function_arn(function_name_of(name)) + ":$LATEST")
+                : target.error()
+        );
         co_return;
     }
+    const auto* fn = &target->run;
     const auto type = std::string(ex.header("x-amz-invocation-type").value_or("RequestResponse"));
     if (type != "RequestResponse" && type != "Event" && type != "DryRun") {
         write_error(
@@ -1754,7 +2330,7 @@ net::awaitable<void> service::invoke(exchange& ex, const std::string& name) {
         co_return;
     }
     if (type == "Event") {
-        auto id = queue_event((*fn)->name, std::move(payload));
+        auto id = queue_event((*fn)->name, target->qualifier, std::move(payload));
         if (!id) {
             write_error(ex, id.error());
             co_return;
@@ -1766,7 +2342,8 @@ net::awaitable<void> service::invoke(exchange& ex, const std::string& name) {
     const auto exec = co_await net::this_coro::executor;
     auto inv = std::make_shared<invocation>(exec, uuid(), std::move(payload));
     ex.set_header("x-amzn-RequestId", inv->id);
-    inv->arn = (*fn)->arn;
+    // The ARN as invoked: qualified when the caller named a version or an alias.
+    inv->arn = (*fn)->arn + (target->qualifier.empty() ? "" : ":" + target->qualifier);
     if (const auto cc = ex.header("x-amz-client-context")) {
         if (auto decoded = encoding::base64_decode(*cc)) inv->client_context = *decoded;
     }
@@ -1779,7 +2356,7 @@ net::awaitable<void> service::invoke(exchange& ex, const std::string& name) {
         co_return;
     }
     ex.status = 200;
-    ex.set_header("X-Amz-Executed-Version", "$LATEST");
+    ex.set_header("X-Amz-Executed-Version", (*fn)->version);
     ex.set_header("Content-Type", "application/json");
     if (out.function_error) ex.set_header("X-Amz-Function-Error", "Unhandled");
     if (ex.header("x-amz-log-type").value_or("None") == "Tail") {
@@ -1794,8 +2371,9 @@ net::awaitable<result<outcome>> service::invoke_sync(
     std::string payload,
     std::string log_line
 ) {
-    auto fn = find(name_or_arn);
-    if (!fn) co_return fn.error();
+    auto target = resolve(name_or_arn, "");
+    if (!target) co_return target.error();
+    const auto* fn = &target->run;
     if (payload.size() > max_sync_payload) {
         co_return make_error(
             "RequestEntityTooLargeException",
@@ -1825,7 +2403,7 @@ net::awaitable<result<outcome>> service::invoke_sync(
         }
     }
     auto inv = std::make_shared<invocation>(co_await net::this_coro::executor, uuid(), std::move(payload));
-    inv->arn = (*fn)->arn;
+    inv->arn = (*fn)->arn + (target->qualifier.empty() ? "" : ":" + target->qualifier);
     inv->note = std::move(log_line);
     try {
         co_return co_await run(*fn, inv, nullptr);
@@ -1879,19 +2457,25 @@ void service::keep_dead_letter(lambda::dead_letter d) {
     );
 }
 
-result<std::string> service::queue_event(const std::string& function_arn_or_name, std::string payload) {
-    auto fn = find(function_arn_or_name);
-    if (!fn) return fn.error();
+result<std::string> service::queue_event(
+    const std::string& function_arn_or_name,
+    const std::string& qualifier,
+    std::string payload
+) {
+    auto target = resolve(function_arn_or_name, qualifier);
+    if (!target) return target.error();
+    const auto& fn = target->latest;
     // Accepted means on disk: the event survives a crash and is delivered after a restart
     // (at least once, as AWS promises).
-    queued_event ev{std::move(payload), uuid(), now_ms(), {}};
+    queued_event ev{std::move(payload), target->qualifier, uuid(), now_ms(), {}};
     ev.file = settings_.root / "queue" / (std::to_string(ev.accepted_ms) + "-" + ev.request_id + ".json");
     std::error_code ec;
     fs::create_directories(ev.file.parent_path(), ec);
     const fs::path tmp = ev.file.string() + ".tmp";
     std::ofstream out(tmp, std::ios::trunc);
     out << json::serialize(json::object{
-        {"function", (*fn)->name},
+        {"function", fn->name},
+        {"qualifier", ev.qualifier},
         {"payload", ev.payload},
         {"id", ev.request_id},
         {"accepted_ms", ev.accepted_ms}});
@@ -1899,18 +2483,18 @@ result<std::string> service::queue_event(const std::string& function_arn_or_name
     if (!out || (fs::rename(tmp, ev.file, ec), ec)) {
         return make_error(
             "ServiceException",
-            "cannot queue an event for '" + (*fn)->name + "' in " + ev.file.parent_path().string() +
+            "cannot queue an event for '" + fn->name + "' in " + ev.file.parent_path().string() +
                 "; check the emulator's --data-dir",
             500
         );
     }
     std::string id = ev.request_id;
-    dispatch_event(*fn, std::move(ev));
+    dispatch_event(fn, std::move(ev));
     return id;
 }
 
 bool service::invoke_event(const std::string& function_arn_or_name, std::string payload) {
-    auto id = queue_event(function_arn_or_name, std::move(payload));
+    auto id = queue_event(function_arn_or_name, "", std::move(payload));
     if (!id && id.error().code != "ResourceNotFoundException")
         scar::log::error("lambda: ", id.error().message);
     return static_cast<bool>(id);
@@ -1928,41 +2512,56 @@ net::awaitable<void> service::deliver(std::shared_ptr<function> f, queued_event 
     const auto ex = co_await net::this_coro::executor;
     // AWS: two retries after a function error, about 1 and 2 minutes apart; throttled
     // events wait and are retried up to the maximum event age (6 hours), counted from when
-    // the event was accepted — both as PutFunctionEventInvokeConfig sets them.
-    int attempts = 3;
-    std::int64_t expires_ms = 0;
-    std::string on_success;
-    std::string on_failure;
+    // the event was accepted — both as PutFunctionEventInvokeConfig sets them, for the
+    // qualifier invoked ($LATEST when none).
+    const std::string config_key = ev.qualifier.empty() ? "$LATEST" : ev.qualifier;
+    invoke_config config;
+    std::string dlq;
     {
         const std::lock_guard lock(mutex_);
-        attempts = f->max_retries + 1;
-        expires_ms = ev.accepted_ms + f->max_event_age_s * 1000LL;
-        on_success = f->on_success;
-        on_failure = f->on_failure;
+        if (const auto it = f->invoke_configs.find(config_key); it != f->invoke_configs.end())
+            config = it->second;
+        dlq = f->dead_letter_target;
     }
+    const int attempts = config.max_retries + 1;
+    const std::int64_t expires_ms =
+        ev.accepted_ms + static_cast<std::int64_t>(
+                             static_cast<double>(config.max_event_age_s) * 1000.0 * settings_.event_age_scale
+                         );
     const auto delay_ms = static_cast<std::int64_t>(settings_.retry_delay.count());
     int runs = 0;  // attempts that ran (throttles do not count)
     int failures = 0;
     std::int64_t first_ms = 0;
     std::int64_t last_ms = 0;
     outcome last;
+    std::string executed = "$LATEST";
     std::string condition;  // empty: delivered
     for (;;) {
-        if (auto live = find(f->name); !live || *live != f) {
+        auto target = resolve(f->name, ev.qualifier);
+        if (!target || target->latest != f) {
             condition = "FunctionNotFound";  // deleted (or replaced) while the event waited
             break;
         }
+        {
+            const std::lock_guard lock(mutex_);
+            if (f->reserved == 0) {
+                // As AWS: an event of a function whose reserved concurrency is 0 is not run; it
+                // goes to the failure destination and dead-letter queue at once.
+                condition = "ZeroReservedConcurrency";
+            }
+        }
+        if (!condition.empty()) break;
         if (now_ms() >= expires_ms) {
             condition = "EventAgeExceeded";
             break;
         }
         auto inv = std::make_shared<invocation>(ex, ev.request_id, ev.payload);
-        inv->arn = f->arn;
+        inv->arn = f->arn + (ev.qualifier.empty() ? "" : ":" + ev.qualifier);
         bool throttled = false;
         const auto started = now_ms();
         outcome out;
         try {
-            out = co_await run(f, inv, nullptr);
+            out = co_await run(target->run, inv, nullptr);
         } catch (const aws_exception&) {
             throttled = true;
         }
@@ -1971,6 +2570,7 @@ net::awaitable<void> service::deliver(std::shared_ptr<function> f, queued_event 
             if (first_ms == 0) first_ms = started;
             last_ms = started;
             last = std::move(out);
+            executed = target->run->version;
             if (!last.function_error) break;
             if (++failures == attempts) {
                 condition = "RetriesExhausted";
@@ -1995,7 +2595,7 @@ net::awaitable<void> service::deliver(std::shared_ptr<function> f, queued_event 
         const auto waiter = std::make_shared<capacity_waiter>(ex);
         {
             const std::lock_guard lock(mutex_);
-            f->waiters.push_back(waiter);
+            target->run->waiters.push_back(waiter);
         }
         co_await (
             waiter->freed.async_receive(net::as_tuple(net::use_awaitable)) ||
@@ -2005,7 +2605,8 @@ net::awaitable<void> service::deliver(std::shared_ptr<function> f, queued_event 
         waiter->gone = true;
     }
     const bool delivered = condition.empty();
-    const std::string& destination = delivered ? on_success : on_failure;
+    const std::string& destination = delivered ? config.on_success : config.on_failure;
+    std::string undelivered;  // a destination the emulator cannot send to
     if (!destination.empty()) {
         // The destination gets AWS's invocation record.
         boost::system::error_code jec;
@@ -2014,41 +2615,56 @@ net::awaitable<void> service::deliver(std::shared_ptr<function> f, queued_event 
             {"timestamp", iso8601_ms(now_ms())},
             {"requestContext",
              {{"requestId", ev.request_id},
-              {"functionArn", f->arn + ":$LATEST"},
+              {"functionArn", f->arn + ":" + config_key},
               {"condition", delivered ? "Success" : condition},
               {"approximateInvokeCount", runs}}},
             {"requestPayload", json::parse(ev.payload, jec)}};
         if (runs > 0) {
-            json::object response{{"statusCode", 200}, {"executedVersion", "$LATEST"}};
+            json::object response{{"statusCode", 200}, {"executedVersion", executed}};
             if (!delivered) response["functionError"] = "Unhandled";
             auto response_payload = json::parse(last.body, jec);
             record["responseContext"] = std::move(response);
             record["responsePayload"] = jec ? json::value(last.body) : std::move(response_payload);
         }
         if (arn_service(destination) != "lambda") {
-            scar::log::warn(
-                "lambda: ",
-                f->name,
-                "'s destination ",
-                destination,
-                " is not a Lambda function; the emulator delivers records to functions only, so this one is "
-                "dropped",
-                delivered ? "" : " (the event is in the dead-letter store: scar dlq)"
-            );
+            undelivered = destination;
         } else if (!invoke_event(destination, json::serialize(record))) {
             scar::log::warn("lambda: destination ", destination, " of ", f->name, " does not exist");
+            undelivered = destination;
         }
     }
+    if (delivered && !undelivered.empty()) {
+        // Success records for SQS, SNS or EventBridge: nothing of the event is lost (it ran),
+        // only the record; counted and logged.
+        std::int64_t count = 0;
+        {
+            const std::lock_guard lock(mutex_);
+            count = ++f->undelivered_successes;
+        }
+        scar::log::warn(
+            "lambda: ",
+            f->name,
+            "'s OnSuccess destination ",
+            undelivered,
+            " is not served by the emulator; its success record was not delivered (",
+            count,
+            " so far)"
+        );
+    }
     if (!delivered) {
+        // Every failed event is kept, with where AWS would have sent it.
         lambda::dead_letter d;
         d.function = f->name;
         d.function_arn = f->arn;
+        d.qualifier = ev.qualifier;
         d.request_id = ev.request_id;
         d.payload = ev.payload;
         d.condition = condition;
+        d.on_failure = undelivered;
+        d.dead_letter_target = dlq;
         if (runs > 0) {
             std::tie(d.error_type, d.error_message) = error_of(last.body);
-        } else if (condition == "EventAgeExceeded") {
+        } else if (condition == "EventAgeExceeded" || condition == "ZeroReservedConcurrency") {
             d.error_type = "TooManyRequestsException";
             d.error_message = "Rate Exceeded.";  // every try was throttled
         }
@@ -2084,6 +2700,7 @@ void service::resume_queue() {
         const auto& o = v.as_object();
         queued_event ev{
             json_string(o, "payload"),
+            json_string(o, "qualifier"),
             json_string(o, "id"),
             json_int(o, "accepted_ms").value_or(0),
             file};
@@ -2091,10 +2708,11 @@ void service::resume_queue() {
         if (ev.request_id.empty()) ev.request_id = uuid();
         const auto name = json_string(o, "function");
         auto fn = find(name);
-        if (!fn) {
+        if (!fn || !resolve(name, ev.qualifier)) {  // the function or its qualifier is gone
             lambda::dead_letter d;
             d.function = name;
             d.function_arn = function_arn(name);
+            d.qualifier = ev.qualifier;
             d.request_id = ev.request_id;
             d.payload = ev.payload;
             d.condition = "FunctionNotFound";
@@ -2124,6 +2742,9 @@ json::object dead_letter_json(const lambda::dead_letter& d) {
         {"Attempts", d.attempts},
         {"Accepted", iso8601_ms(d.accepted_ms)},
         {"DeadLettered", iso8601_ms(d.dropped_ms)}};
+    if (!d.qualifier.empty()) o["Qualifier"] = d.qualifier;
+    if (!d.on_failure.empty()) o["OnFailureDestination"] = d.on_failure;
+    if (!d.dead_letter_target.empty()) o["DeadLetterTargetArn"] = d.dead_letter_target;
     if (d.first_attempt_ms != 0) {
         o["FirstAttempt"] = iso8601_ms(d.first_attempt_ms);
         o["LastAttempt"] = iso8601_ms(d.last_attempt_ms);
@@ -2145,7 +2766,9 @@ result<std::string> service::dead_letter_request(
     const auto of_filter = [&filter](const lambda::dead_letter& d) {
         return filter.empty() || d.function == filter;
     };
-    const auto requeue = [this](const lambda::dead_letter& d) { return queue_event(d.function, d.payload); };
+    const auto requeue = [this](const lambda::dead_letter& d) {
+        return queue_event(d.function, d.qualifier, d.payload);
+    };
     const auto one = [&](const std::function<result<std::string>(const lambda::dead_letter&)>& take
                      ) -> result<dead_letter_store::taken> {
         const std::string& id = parts[3];
@@ -2333,7 +2956,7 @@ net::awaitable<void> service::handle_runtime(exchange& ex) {
             inv->deadline_ms += now_ms() - inv->start_ms;  // the timeout counts from here
         }
         (void)cold;
-        log(env, "START RequestId: " + inv->id + " Version: $LATEST");
+        log(env, "START RequestId: " + inv->id + " Version: " + fn->version);
         if (!inv->note.empty()) log(env, inv->note);
         inv->taken.try_send(boost::system::error_code{});
         ex.set_header("Lambda-Runtime-Aws-Request-Id", inv->id);

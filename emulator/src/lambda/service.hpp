@@ -37,6 +37,8 @@ struct settings {
     /// Delay before the first retry of a failed asynchronous invocation (AWS: about a minute;
     /// the second retry waits twice as long).
     std::chrono::milliseconds retry_delay{60'000};
+    /// Multiplies maximum event ages (a time scale for tests).
+    double event_age_scale = 1.0;
     /// Credentials handed to functions so they can call the emulator.
     std::string access_key = "test";
     std::string secret_key = "test";
@@ -53,9 +55,17 @@ struct invocation;
 struct environment;
 struct function;
 
+/// A function named with an optional qualifier (a version number, `$LATEST` or an alias).
+struct resolved {
+    std::shared_ptr<function> latest;  ///< the function ($LATEST)
+    std::shared_ptr<function> run;     ///< the version that runs ($LATEST or a published one)
+    std::string qualifier;             ///< as the caller named it ("" when none)
+};
+
 /// An asynchronous event on the durable queue.
 struct queued_event {
     std::string payload;
+    std::string qualifier;   ///< as invoked: "", a version or an alias (resolved at each attempt)
     std::string request_id;  ///< answered to Invoke; every attempt runs with it
     std::int64_t accepted_ms = 0;
     std::filesystem::path file;  ///< its queue file, removed once it is settled
@@ -129,6 +139,32 @@ private:
     [[nodiscard]] result<void> load();
     [[nodiscard]] result<void> save(const function& f) const;
     [[nodiscard]] result<std::shared_ptr<function>> find(const std::string& name_or_arn) const;
+    /// The function and the version that runs for `name_or_arn` (a name, `name:qualifier` or an
+    /// ARN) and `qualifier` (the request's `Qualifier`); an alias with weighted routing picks
+    /// one of its two versions. ResourceNotFoundException names the qualified ARN.
+    [[nodiscard]] result<resolved> resolve(const std::string& name_or_arn, const std::string& qualifier)
+        const;
+    /// `version` ("$LATEST" or a number) of `latest` (caller holds the lock), or null.
+    [[nodiscard]] std::shared_ptr<function> version_of(const function& latest, const std::string& version)
+        const;
+    /// PublishVersion, ListVersionsByFunction, DeleteFunction with a version qualifier.
+    [[nodiscard]] result<std::string> publish_version(
+        const std::shared_ptr<function>& fn,
+        const std::string& body
+    );
+    [[nodiscard]] result<std::string> list_versions(const function& fn, const exchange& ex) const;
+    [[nodiscard]] result<void> delete_version(
+        const std::shared_ptr<function>& fn,
+        const std::string& qualifier
+    );
+    /// Create/Get/Update/Delete/ListAliases (`alias_name` empty: the collection).
+    [[nodiscard]] result<std::string> alias_request(
+        const exchange& ex,
+        const std::shared_ptr<function>& fn,
+        const std::string& alias_name,
+        const std::string& body,
+        int& status
+    );
     [[nodiscard]] result<void> unpack_code(function& f, const std::string& zip_base64);
     [[nodiscard]] std::string function_arn(const std::string& name) const;
     /// Starts a new environment for `fn` (caller holds the lock).
@@ -161,6 +197,7 @@ private:
     [[nodiscard]] result<std::string> event_invoke_config(
         const std::string& method,
         function& f,
+        const std::string& qualifier,
         const std::string& body
     );
     /// Validates the DestinationConfig of Put/UpdateFunctionEventInvokeConfig as AWS does.
@@ -185,6 +222,7 @@ private:
     /// request id, or ResourceNotFoundException / ServiceException.
     [[nodiscard]] result<std::string> queue_event(
         const std::string& function_arn_or_name,
+        const std::string& qualifier,
         std::string payload
     );
     /// Runs a queued event to completion (with retries), then removes its queue file.

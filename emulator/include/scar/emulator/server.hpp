@@ -48,6 +48,9 @@ struct options {
     /// Lambda: delay before the first retry of a failed asynchronous invocation (AWS waits
     /// about a minute; tests shorten it).
     std::chrono::milliseconds lambda_retry_delay{60'000};
+    /// Lambda: maximum event ages (MaximumEventAgeInSeconds, 60 s to 6 h) are multiplied by
+    /// this, so tests see an event outlive its age in milliseconds.
+    double lambda_event_age_scale = 1.0;
     /// Lambda: an execution environment idle this long is stopped; the next invocation
     /// starts a new one (a cold start). AWS does not say how long it keeps them.
     std::chrono::milliseconds lambda_idle_timeout{600'000};
