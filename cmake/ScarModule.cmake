@@ -110,6 +110,14 @@ endfunction()
 
 # scar_add_tests(<name> SOURCES ... [DEPS ...] [LABELS ...] [TIMEOUT s])
 # One GoogleTest executable scar_<name>_tests, each test registered with CTest at test time.
+# Adds `program` to the custom target `group`, made on first use.
+function(scar_test_group group program)
+  if(NOT TARGET ${group})
+    add_custom_target(${group})
+  endif()
+  add_dependencies(${group} ${program})
+endfunction()
+
 function(scar_add_tests name)
   cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
   if(NOT ARG_LABELS)
@@ -128,16 +136,10 @@ function(scar_add_tests name)
   # labelled `slow` (whole workflows, load): what CI runs under the sanitizers,
   # scripts/sanitize.sh --ci.
   if("unit" IN_LIST ARG_LABELS)
-    if(NOT TARGET scar_unit_tests)
-      add_custom_target(scar_unit_tests)
-    endif()
-    add_dependencies(scar_unit_tests scar_${name}_tests)
+    scar_test_group(scar_unit_tests scar_${name}_tests)
   endif()
   if(NOT "slow" IN_LIST ARG_LABELS)
-    if(NOT TARGET scar_sanitize_tests)
-      add_custom_target(scar_sanitize_tests)
-    endif()
-    add_dependencies(scar_sanitize_tests scar_${name}_tests)
+    scar_test_group(scar_sanitize_tests scar_${name}_tests)
   endif()
   gtest_discover_tests(scar_${name}_tests
     DISCOVERY_MODE PRE_TEST
